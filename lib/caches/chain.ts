@@ -1,0 +1,112 @@
+import type { CachedSession } from '../types.js';
+import type { CacheLookup, SessionCache } from './types.js';
+
+/**
+ * The ordered cache layers as one. Every call is guarded: a layer that throws, rejects or is
+ * slower than `timeout` counts as a miss (or a skipped write), with one warning per outage.
+ */
+export class CacheChain {
+  readonly layers: readonly SessionCache[];
+  readonly #timeout: number;
+  readonly #down = new Set<SessionCache>();
+
+  constructor(layers: readonly SessionCache[], timeout: number) {
+    this.layers = layers;
+    this.#timeout = timeout;
+  }
+
+  /** The first layer's answer that is not a miss, with the layer's index (to back-fill earlier ones). */
+  async get(id: string, isFresh: (entry: CachedSession) => boolean): Promise<{ found: CacheLookup; layer: number }> {
+    for (let layer = 0; layer < this.layers.length; layer++) {
+      const cache = this.layers[layer]!;
+      const pending = this.#guard(cache, () => cache.get(id));
+      const found = isPromise(pending) ? await pending : pending;
+      if (found === null || (found && isFresh(found))) return { found, layer };
+    }
+    return { found: undefined, layer: this.layers.length };
+  }
+
+  /** Writes `entry` to the layers before `upTo` (all by default), for what is left of its freshness. */
+  async set(entry: CachedSession, now: number, upTo = this.layers.length): Promise<void> {
+    const ttl = Math.max(1, Math.floor(entry.cacheExpiry - now));
+    await this.#each(upTo, (cache) => cache.set(entry, ttl));
+  }
+
+  async setMissing(ids: readonly string[], ttl: number): Promise<void> {
+    await this.#each(this.layers.length, (cache) => forEachId(ids, (id) => cache.setMissing(id, ttl)));
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    await this.#each(this.layers.length, (cache) => forEachId(ids, (id) => cache.delete(id)));
+  }
+
+  async clear(): Promise<void> {
+    await this.#each(this.layers.length, (cache) => cache.clear());
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  async #each(upTo: number, run: (cache: SessionCache) => unknown): Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < upTo; i++) {
+      const cache = this.layers[i]!;
+      const result = this.#guard(cache, () => run(cache));
+      if (isPromise(result)) pending.push(result);
+    }
+    if (pending.length > 0) await Promise.all(pending);
+  }
+
+  /** Runs a cache call; a throw, a rejection or a timeout becomes `undefined`. Sync answers stay sync. */
+  #guard<T>(cache: SessionCache, call: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
+    let result: T | Promise<T>;
+    try {
+      result = call();
+    } catch (error) {
+      this.#failed(cache, error);
+      return undefined;
+    }
+    if (!isPromise(result)) return this.#ok(cache, result);
+    return new Promise<T | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#failed(cache, new Error(`no answer within ${this.#timeout} ms`));
+        resolve(undefined);
+      }, this.#timeout);
+      result.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(this.#ok(cache, value));
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          this.#failed(cache, error);
+          resolve(undefined);
+        },
+      );
+    });
+  }
+
+  #ok<T>(cache: SessionCache, value: T): T {
+    if (this.#down.size > 0 && this.#down.delete(cache)) {
+      process.emitWarning(`${cache.name} cache answers again`, { code: 'SOJOURN_CACHE_RECOVERED' });
+    }
+    return value;
+  }
+
+  #failed(cache: SessionCache, error: unknown): void {
+    if (this.#down.has(cache)) return;
+    this.#down.add(cache);
+    const reason = error instanceof Error ? error.message : String(error);
+    process.emitWarning(`${cache.name} cache failed (${reason}); falling back to the next layer and the store`, {
+      code: 'SOJOURN_CACHE_DOWN',
+    });
+  }
+}
+
+function forEachId(ids: readonly string[], run: (id: string) => unknown): Promise<unknown> | undefined {
+  const pending = ids.map(run).filter(isPromise);
+  return pending.length > 0 ? Promise.all(pending) : undefined;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}

@@ -1,0 +1,67 @@
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { createSessionManager, type SessionManager } from '../manager.js';
+import type { SessionOptions } from '../options.js';
+import { FAIL, type Session } from '../session.js';
+import { openHttpSession } from './http.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request's session: sojourn's `sessionMiddleware()`. */
+      session: Session;
+    }
+  }
+}
+
+export interface SessionMiddleware extends RequestHandler {
+  /** The manager behind the middleware (created from the options, or the one given). */
+  readonly manager: SessionManager;
+}
+
+/**
+ * `app.use(sessionMiddleware())`: `req.session` on every request, closed when the response is
+ * finished or the client went away. Takes options (a manager is created and started) or
+ * `{ manager }`. A failing store reaches Express's error handling as a `SessionStoreError`.
+ */
+export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): SessionMiddleware {
+  const manager = managerFrom(options);
+  const middleware: RequestHandler = (req, res, next) => {
+    const { session, ready } = openHttpSession(manager, req, res, 'request', () => routeOf(req));
+    req.session = session;
+    ready.then(() => next(), next);
+  };
+  return Object.assign(middleware, { manager });
+}
+
+/**
+ * Error middleware that hands the route's error to the session, so it closes with it (logs mark
+ * the session failed). Mount after your routes: `app.use(captureSessionErrors())`.
+ */
+export function captureSessionErrors(): ErrorRequestHandler {
+  return (error, req, _res, next) => {
+    req.session?.[FAIL](error);
+    next(error);
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+
+export function managerFrom(options: SessionOptions | { manager: SessionManager }): SessionManager {
+  if (typeof options === 'object' && options !== null && 'manager' in options) {
+    if (Object.keys(options).length > 1) {
+      throw new TypeError('sojourn: option `manager` cannot be combined with other options (configure the manager instead)');
+    }
+    return options.manager;
+  }
+  const manager = createSessionManager(options as SessionOptions);
+  void manager.start();
+  return manager;
+}
+
+/** `GET /orders/:id` when a route matched (no ids in logs), the bare path otherwise. */
+function routeOf(req: Request): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  const path = typeof pattern === 'string' ? req.baseUrl + pattern : (req.originalUrl ?? req.url).split('?')[0];
+  return `${req.method} ${path}`;
+}

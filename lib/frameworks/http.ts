@@ -1,0 +1,80 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import onFinished from 'on-finished';
+import { OPEN, type SessionManager } from '../manager.js';
+import type { ResolvedOptions } from '../options.js';
+import { ABORT, LOAD, type Session } from '../session.js';
+import { cookieHeader, signToken } from '../token/cookie.js';
+import { extractToken, type PresentedToken } from '../token/extract.js';
+import type { SessionKind } from '../types.js';
+
+/**
+ * The part of every HTTP framework binding that is plain Node: read the token from the request,
+ * answer token changes on the response, close the session when the response is done.
+ */
+export function openHttpSession(
+  manager: SessionManager,
+  req: IncomingMessage,
+  res: ServerResponse,
+  kind: SessionKind,
+  route: () => string | undefined,
+): { session: Session; ready: Promise<void> } {
+  const { options } = manager;
+  const presented = extractToken(req.headers, options);
+  const session = manager[OPEN](kind, {
+    token: (token, expiresAt) => respondToken(res, options, presented, token, expiresAt),
+    route,
+  });
+  onFinished(res, () => {
+    if (!res.writableFinished) session[ABORT](abortError());
+    session.close().catch(() => {}); // listener failures are reported by the session itself
+  });
+  if (presented && presented.token === undefined) respondToken(res, options, presented, undefined, undefined);
+  return { session, ready: session[LOAD](presented?.token) };
+}
+
+// ---------------------------------------------------------------------------------------
+
+let warnedHeadersSent = false;
+
+/**
+ * Sends a new or renewed token, or tells the client to forget its token, by the way it came in
+ * (or every configured way when it brought none).
+ */
+function respondToken(
+  res: ServerResponse,
+  options: ResolvedOptions,
+  presented: PresentedToken | undefined,
+  token: string | undefined,
+  expiresAt: number | undefined,
+): void {
+  if (res.headersSent) {
+    if (!warnedHeadersSent) {
+      warnedHeadersSent = true;
+      process.emitWarning('the session token changed after the response headers were sent; await session writes before responding', {
+        code: 'SOJOURN_HEADERS_SENT',
+      });
+    }
+    return;
+  }
+  const methods = presented ? [presented.via] : options.tokenMethods;
+  if (methods.includes('cookie')) {
+    const value = token === undefined ? undefined : signToken(token, options.secrets);
+    setCookie(res, options.cookie.name, cookieHeader(options.cookie, value, (expiresAt ?? 0) - options.clock()));
+  }
+  if (methods.includes('bearer')) res.setHeader(options.tokenHeader, token ?? '');
+}
+
+/** Replaces our cookie among the response's cookies (a login after a lazy creation sends one, not two). */
+function setCookie(res: ServerResponse, name: string, header: string): void {
+  const prior = res.getHeader('set-cookie');
+  const others = (Array.isArray(prior) ? prior : prior === undefined ? [] : [String(prior)]).filter(
+    (cookie) => !cookie.startsWith(`${name}=`),
+  );
+  res.setHeader('set-cookie', [...others, header]);
+}
+
+function abortError(): Error {
+  const error = new Error('the client closed the connection before the response was sent');
+  error.name = 'AbortError';
+  return error;
+}

@@ -1,0 +1,24 @@
+export { createSessionManager, type SessionManager } from './manager.js';
+export { sessionMiddleware, captureSessionErrors, type SessionMiddleware } from './frameworks/express.js';
+export { Session, type SessionBinding } from './session.js';
+export type { WillCloseListener } from './lifecycle.js';
+export { memoryStore } from './stores/memory.js';
+export { lruCache, type LruCacheOptions } from './caches/lru.js';
+export { noCache } from './caches/none.js';
+export { SessionError, SessionClosedError, SessionStoreError, SessionConfigError } from './errors.js';
+export { DEFAULTS, type SessionOptions, type CookieOptions, type TokenMethod, type MergeActiveOrder } from './options.js';
+export type { Duration } from './duration.js';
+export type { SessionStore, SessionPatch } from './stores/types.js';
+export type { SessionCache, CacheLookup } from './caches/types.js';
+export type { LogSink, LogLevel, LogEntry, LogOptions, SessionLog } from './logs/types.js';
+export type { LogCall } from './logs/buffer.js';
+export type {
+  CachedSession,
+  Id,
+  IdOrEntity,
+  SessionKind,
+  SessionRecord,
+  SessionState,
+  SessionSummary,
+  SessionUser,
+} from './types.js';

@@ -1,0 +1,70 @@
+import type { SessionState } from './types.js';
+
+export type WillCloseListener<S> = (session: S) => void | Promise<void>;
+
+/**
+ * Serverpod's lifecycle, made strict: open → closing → closed. Will-close listeners run once, in
+ * insertion order, each awaited; one that throws is reported and the rest still run. `close()`
+ * is idempotent: every caller gets the same promise.
+ */
+export class Lifecycle<S> {
+  state: SessionState = 'open';
+  error: unknown = undefined;
+  readonly #listeners = new Set<WillCloseListener<S>>();
+  #closing: Promise<void> | undefined;
+  #controller: AbortController | undefined;
+  #abortReason: unknown = undefined;
+
+  /** Created on first use: most requests never look at it. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#abortReason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason);
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#abortReason !== undefined) return;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  add(listener: WillCloseListener<S>): void {
+    if (typeof listener !== 'function') throw new TypeError('sojourn: a will-close listener must be a function');
+    this.#listeners.add(listener);
+  }
+
+  remove(listener: WillCloseListener<S>): void {
+    this.#listeners.delete(listener);
+  }
+
+  close(session: S, error: unknown, onListenerError: (error: unknown) => void, onClosed: () => void): Promise<void> {
+    this.#closing ??= this.#run(session, error, onListenerError, onClosed);
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  async #run(session: S, error: unknown, onListenerError: (error: unknown) => void, onClosed: () => void): Promise<void> {
+    this.state = 'closing';
+    if (error !== undefined) this.error ??= error;
+    for (const listener of this.#listeners) {
+      try {
+        await listener(session);
+      } catch (listenerError) {
+        onListenerError(listenerError);
+      }
+    }
+    this.#listeners.clear();
+    this.abort(new SessionClosedSignal());
+    this.state = 'closed';
+    onClosed();
+  }
+}
+
+/** The abort reason once a session has closed normally (the client did not go away). */
+class SessionClosedSignal extends Error {
+  constructor() {
+    super('session closed');
+    this.name = 'AbortError';
+  }
+}

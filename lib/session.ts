@@ -1,0 +1,279 @@
+import { SessionClosedError } from './errors.js';
+import { Lifecycle, type WillCloseListener } from './lifecycle.js';
+import { LogBuffer, type LogCall } from './logs/buffer.js';
+import type { ResolvedOptions } from './options.js';
+import type { Resolution } from './resolver.js';
+import type { SessionPatch } from './stores/types.js';
+import type { CachedSession, Id, IdOrEntity, SessionKind, SessionState, SessionUser } from './types.js';
+import { idOf, jsonCopy } from './values.js';
+
+/** What a Session needs from its manager. */
+export interface SessionEngine {
+  readonly options: ResolvedOptions;
+  resolve(token: string): Promise<Resolution | undefined>;
+  createAnonymousSession(): Promise<{ token: string; session: CachedSession }>;
+  createNewAuthenticatedSession(user: SessionUser, strategyName: string, opts: { from?: CachedSession }): Promise<{ token: string; session: CachedSession }>;
+  update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined>;
+  deleteSession(id: string): Promise<boolean>;
+  opened(session: Session): void;
+  closed(session: Session): void;
+}
+
+/** How a session talks back to its transport (an HTTP response, a socket…). */
+export interface SessionBinding {
+  /** A new or renewed token to hand the client, or `undefined`: the client must forget its token. */
+  token(token: string | undefined, expiresAt: number | undefined): void;
+  /** Names the unit of work in logs. */
+  route?(): string | undefined;
+}
+
+/** Framework-only members, out of the public surface. */
+export const LOAD = Symbol('sojourn.load');
+export const ABORT = Symbol('sojourn.abort');
+export const FAIL = Symbol('sojourn.fail');
+
+/**
+ * One unit of work (a request, a stream, a socket, a task, or an internal job) bound to a
+ * session record. Reads are synchronous; writes are awaited, field-level and never bring back a
+ * record that was destroyed meanwhile. After close every member but `kind`, `state`,
+ * `isClosed` and `id` throws `SessionClosedError`.
+ */
+export class Session {
+  readonly kind: SessionKind;
+  readonly #engine: SessionEngine;
+  readonly #binding: SessionBinding | undefined;
+  readonly #lifecycle = new Lifecycle<Session>();
+  readonly #startedAt: number;
+  #record: CachedSession | undefined;
+  /** The record vanished under us (revoked elsewhere): later writes are refused, not recreated. */
+  #lost = false;
+  #creating: Promise<CachedSession> | undefined;
+  #log: LogBuffer | undefined;
+
+  constructor(engine: SessionEngine, kind: SessionKind, binding?: SessionBinding) {
+    this.#engine = engine;
+    this.kind = kind;
+    this.#binding = binding;
+    this.#startedAt = engine.options.clock();
+    engine.opened(this);
+  }
+
+  get state(): SessionState {
+    return this.#lifecycle.state;
+  }
+
+  get isClosed(): boolean {
+    return this.#lifecycle.state === 'closed';
+  }
+
+  /** The record's public id; `undefined` until a record exists. */
+  get id(): string | undefined {
+    return this.#record?.id;
+  }
+
+  get isAuthenticated(): boolean {
+    return this.#view('isAuthenticated')?.userId !== undefined;
+  }
+
+  get user(): SessionUser | undefined {
+    return this.#view('user')?.user;
+  }
+
+  get authenticationStrategy(): string | undefined {
+    return this.#view('authenticationStrategy')?.authenticationStrategy;
+  }
+
+  get activeOrderId(): Id | undefined {
+    return this.#view('activeOrderId')?.activeOrderId;
+  }
+
+  get activeChannelId(): Id | undefined {
+    return this.#view('activeChannelId')?.activeChannelId;
+  }
+
+  /** Idle expiry, epoch milliseconds. */
+  get expiresAt(): number | undefined {
+    return this.#view('expiresAt')?.expiresAt;
+  }
+
+  /** Aborted when the client goes away, and when the session closes. */
+  get signal(): AbortSignal {
+    this.#assertOpen('signal');
+    return this.#lifecycle.signal;
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    return this.#view('get')?.data[key] as T | undefined;
+  }
+
+  setActiveOrder(order: IdOrEntity): Promise<boolean> {
+    return this.#write('setActiveOrder', { activeOrderId: idOf(order, 'order') });
+  }
+
+  unsetActiveOrder(): Promise<boolean> {
+    return this.#write('unsetActiveOrder', { activeOrderId: null }, false);
+  }
+
+  setActiveChannel(channel: IdOrEntity): Promise<boolean> {
+    return this.#write('setActiveChannel', { activeChannelId: idOf(channel, 'channel') });
+  }
+
+  /** Sets one key of the data bag (a JSON copy of `value`); other keys, even concurrent ones, are kept. */
+  set(key: string, value: unknown): Promise<boolean> {
+    return this.#write('set', { set: { [dataKey(key)]: jsonCopy(value, `session.set('${key}')`) } });
+  }
+
+  unset(key: string): Promise<boolean> {
+    return this.#write('unset', { unset: [dataKey(key)] }, false);
+  }
+
+  /** Creates the anonymous record now (records are otherwise created by the first write). */
+  async ensure(): Promise<boolean> {
+    this.#assertOpen('ensure');
+    if (this.#lost) return false;
+    await this.#ensureRecord();
+    return true;
+  }
+
+  /**
+   * Logs the user in: always a new token (no fixation), the guest record deleted, its active order
+   * carried through `mergeActiveOrder`, its data bag and channel kept.
+   */
+  async authenticate(user: SessionUser, strategyName: string): Promise<void> {
+    this.#assertOpen('authenticate');
+    const from = this.#record ?? (await this.#creating);
+    const { token, session } = await this.#engine.createNewAuthenticatedSession(user, strategyName, { from });
+    this.#adopt(session, token, true);
+  }
+
+  /** Deletes the record and tells the client to forget its token. A later write starts a new session. */
+  async destroy(): Promise<void> {
+    this.#assertOpen('destroy');
+    const record = this.#record ?? (await this.#creating);
+    if (!record) return;
+    this.#record = undefined;
+    this.#creating = undefined;
+    await this.#engine.deleteSession(record.id);
+    this.#binding?.token(undefined, undefined);
+  }
+
+  addWillCloseListener(listener: WillCloseListener<Session>): void {
+    this.#assertOpen('addWillCloseListener');
+    this.#lifecycle.add(listener);
+  }
+
+  removeWillCloseListener(listener: WillCloseListener<Session>): void {
+    this.#assertOpen('removeWillCloseListener');
+    this.#lifecycle.remove(listener);
+  }
+
+  log(message: string, options?: LogCall): void {
+    this.#assertOpen('log');
+    (this.#log ??= new LogBuffer(this.#engine.options.logs, this.#engine.options.clock)).add(message, options);
+  }
+
+  /** Runs the will-close listeners, writes the log, then refuses use. Idempotent. */
+  close({ error }: { error?: unknown } = {}): Promise<void> {
+    return this.#lifecycle.close(this, error, (listenerError) => this.#listenerFailed(listenerError), () => this.#closed());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  /** Resolves a presented token; an invalid one makes the client forget it. */
+  async [LOAD](token: string | undefined): Promise<void> {
+    if (token === undefined) return;
+    const resolution = await this.#engine.resolve(token);
+    if (!resolution) return this.#binding?.token(undefined, undefined);
+    this.#record = resolution.session;
+    if (resolution.renewed) this.#binding?.token(token, resolution.session.expiresAt);
+  }
+
+  /** The client went away: abort the signal now, close follows. */
+  [ABORT](reason: unknown): void {
+    this.#lifecycle.abort(reason);
+  }
+
+  /** The unit of work failed: close will report this error (set by error-capturing middleware). */
+  [FAIL](error: unknown): void {
+    this.#lifecycle.error ??= error;
+  }
+
+  #view(member: string): CachedSession | undefined {
+    this.#assertOpen(member);
+    return this.#record;
+  }
+
+  #assertOpen(member: string): void {
+    if (this.#lifecycle.state === 'closed') throw new SessionClosedError(member, this.kind);
+  }
+
+  async #write(member: string, patch: Omit<SessionPatch, 'updatedAt'>, creates = true): Promise<boolean> {
+    this.#assertOpen(member);
+    if (this.#lost) return false;
+    const record = this.#record ?? (creates ? await this.#ensureRecord() : await this.#creating);
+    if (!record) return true; // nothing to clear on a session that has no record
+    const next = await this.#engine.update(record, patch);
+    if (next) {
+      if (next.id === this.#record?.id) this.#record = next; // not a record replaced meanwhile
+      return true;
+    }
+    if (record.id === this.#record?.id) {
+      this.#lost = true;
+      this.#record = undefined;
+        this.#binding?.token(undefined, undefined);
+    }
+    return false;
+  }
+
+  /** The record, created once however many writes ask for it at the same time. */
+  #ensureRecord(): Promise<CachedSession> {
+    if (this.#record) return Promise.resolve(this.#record);
+    this.#creating ??= this.#engine.createAnonymousSession().then(({ token, session }) => {
+      this.#adopt(session, token, false);
+      return session;
+    });
+    return this.#creating;
+  }
+
+  #adopt(session: CachedSession, token: string, fresh: boolean): void {
+    this.#record = session;
+    this.#lost = false;
+    if (fresh) this.#creating = undefined;
+    this.#binding?.token(token, session.expiresAt);
+  }
+
+  #listenerFailed(error: unknown): void {
+    this.#log?.add('will-close listener threw', { level: 'error', error });
+    const warning = new Error(`a will-close listener of a ${this.kind} session threw`, { cause: error });
+    process.emitWarning(warning.message, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
+  }
+
+  #closed(): void {
+    const { clock } = this.#engine.options;
+    (this.#log ??= new LogBuffer(this.#engine.options.logs, clock)).flush({
+      kind: this.kind,
+      route: this.#binding?.route?.(),
+      sessionId: this.#record?.id,
+      userId: this.#record?.userId,
+      startedAt: this.#startedAt,
+      duration: clock() - this.#startedAt,
+      error: this.#lifecycle.error,
+    });
+    this.#engine.closed(this);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+function dataKey(key: string): string {
+  if (typeof key !== 'string' || key.length === 0) throw new TypeError('sojourn: session data keys must be non-empty strings');
+  return key;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

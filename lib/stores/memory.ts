@@ -1,0 +1,119 @@
+import type { Id, SessionRecord } from '../types.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import type { SessionPatch, SessionStore } from './types.js';
+
+/**
+ * The default store: a Map in this process, with indexes by user and by active order so revokes
+ * are not scans, and an expiry queue so the cleanup job removes expired records without a scan.
+ * Not shared between processes and lost on restart, hence the warning in production.
+ */
+export function memoryStore(): SessionStore {
+  if (process.env.NODE_ENV === 'production') {
+    process.emitWarning(
+      'memoryStore() keeps sessions in this process only: they are lost on restart and not shared ' +
+        'between instances. Use redisStore or postgresStore in production.',
+      { code: 'SOJOURN_MEMORY_STORE' },
+    );
+  }
+  const records = new Map<string, SessionRecord>();
+  const byUser = new Index();
+  const byOrder = new Index();
+  const expiry = new ExpiryQueue();
+
+  function put(record: SessionRecord, previous?: SessionRecord): void {
+    records.set(record.id, record);
+    byUser.move(record.id, previous?.userId, record.userId);
+    byOrder.move(record.id, previous?.activeOrderId, record.activeOrderId);
+    if (record.expiresAt !== previous?.expiresAt) expiry.push(record.expiresAt, record.id);
+  }
+
+  function remove(id: string): boolean {
+    const record = records.get(id);
+    if (!record) return false;
+    records.delete(id);
+    byUser.move(id, record.userId, undefined);
+    byOrder.move(id, record.activeOrderId, undefined);
+    return true;
+  }
+
+  return {
+    name: 'memory',
+    async get(id) {
+      return records.get(id);
+    },
+    async create(record) {
+      put(record);
+    },
+    async update(id, patch) {
+      const current = records.get(id);
+      if (!current) return undefined;
+      const next = applyPatch(current, patch);
+      put(next, current);
+      return next;
+    },
+    async delete(id) {
+      return remove(id);
+    },
+    async deleteByUser(userId) {
+      const ids = byUser.ids(userId);
+      for (const id of ids) remove(id);
+      return ids;
+    },
+    async deleteByActiveOrderId(orderId) {
+      const ids = byOrder.ids(orderId);
+      for (const id of ids) remove(id);
+      return ids;
+    },
+    async listByUser(userId) {
+      return byUser.ids(userId).map((id) => records.get(id)!);
+    },
+    async deleteExpired(now, limit) {
+      const ids = expiry.takeExpired(now, limit, (id, expiresAt) => records.get(id)?.expiresAt === expiresAt);
+      for (const id of ids) remove(id);
+      return ids;
+    },
+  };
+}
+
+/** A new record with the patch applied; the previous one is left as it was (readers may hold it). */
+export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionRecord {
+  const next: { -readonly [K in keyof SessionRecord]: SessionRecord[K] } = {
+    ...record,
+    version: record.version + 1,
+    updatedAt: patch.updatedAt,
+  };
+  if (patch.activeOrderId !== undefined) next.activeOrderId = patch.activeOrderId ?? undefined;
+  if (patch.activeChannelId !== undefined) next.activeChannelId = patch.activeChannelId ?? undefined;
+  if (patch.expiresAt !== undefined) next.expiresAt = patch.expiresAt;
+  if (patch.set || patch.unset) {
+    const data = { ...record.data, ...patch.set };
+    for (const key of patch.unset ?? []) delete data[key];
+    next.data = data;
+  }
+  return next;
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** id → set of session ids; keys are compared as strings (a user id 7 and '7' are one user). */
+class Index {
+  readonly #sets = new Map<string, Set<string>>();
+
+  ids(key: Id): string[] {
+    return [...(this.#sets.get(String(key)) ?? [])];
+  }
+
+  move(sessionId: string, from: Id | undefined, to: Id | undefined): void {
+    if (from === to) return;
+    if (from !== undefined) {
+      const set = this.#sets.get(String(from));
+      set?.delete(sessionId);
+      if (set?.size === 0) this.#sets.delete(String(from));
+    }
+    if (to !== undefined) {
+      let set = this.#sets.get(String(to));
+      if (!set) this.#sets.set(String(to), (set = new Set()));
+      set.add(sessionId);
+    }
+  }
+}
