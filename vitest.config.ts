@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: { alias: { sojourn: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/redis.ts', 'test/setup/postgres.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

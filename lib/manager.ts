@@ -12,6 +12,9 @@ import type { CachedSession, Id, IdOrEntity, SessionKind, SessionRecord, Session
 import { deepFreeze, idOf, jsonCopy } from './values.js';
 import { OpenSessions } from './open-sessions.js';
 
+/** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
+const CLEANUP_LOCK_TTL = 10 * 60_000;
+
 /** Frameworks open sessions bound to their transport through this; it is not public API. */
 export const OPEN = Symbol('sojourn.open');
 
@@ -59,6 +62,8 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   const store = guardStore(rawStore);
   const chain = new CacheChain(options.caches ?? [lruCache()], options.cacheTimeout);
   const open = new OpenSessions();
+  // A shared cache (Redis) or the store (PostgreSQL) may offer a fleet-wide lock for the cleanup job.
+  const locker = chain.layers.find((cache) => cache.lock) ?? (rawStore.lock ? rawStore : undefined);
   let cleanupTimer: NodeJS.Timeout | undefined;
   let cleanupJob: Promise<number> | undefined;
 
@@ -113,6 +118,17 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       removed += ids.length;
       await revoked(ids);
       if (ids.length < batchSize) return removed;
+    }
+  }
+
+  /** One cleanup across the fleet: an instance that cannot take the lock leaves it to the holder. */
+  async function cleanUnderLock(batchSize: number | undefined): Promise<number> {
+    const release = locker?.lock ? await locker.lock('cleanup', CLEANUP_LOCK_TTL) : async () => {};
+    if (!release) return 0;
+    try {
+      return await cleanExpiredSessions(batchSize);
+    } finally {
+      await release();
     }
   }
 
@@ -192,7 +208,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     },
     cleanExpiredSessions,
     triggerCleanSessionsJob(batchSize) {
-      cleanupJob ??= cleanExpiredSessions(batchSize).finally(() => {
+      cleanupJob ??= cleanUnderLock(batchSize).finally(() => {
         cleanupJob = undefined;
       });
       cleanupJob.catch((error: unknown) => {
