@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The package as published: `npm pack`, unpacked into a scratch project next to the repo's own
+// dependencies (symlinked, so no network), then imported from ESM and CJS and type-checked.
+const root = resolve(import.meta.dirname, '..');
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+let scratch: string;
+let packed: string[];
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'sojourn-pack-'));
+  const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], root)) as [
+    { filename: string; files: { path: string }[] },
+  ];
+  packed = info.files.map((file) => file.path).sort();
+  const modules = join(scratch, 'node_modules');
+  mkdirSync(join(modules, 'sojourn'), { recursive: true });
+  run('tar', ['xzf', join(scratch, info.filename), '-C', join(modules, 'sojourn'), '--strip-components=1'], scratch);
+  for (const entry of readdirSync(join(root, 'node_modules'))) {
+    if (entry !== 'sojourn' && !entry.startsWith('.')) symlinkSync(join(root, 'node_modules', entry), join(modules, entry));
+  }
+}, 60_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('the published package', () => {
+  it('ships only the build output and the docs', () => {
+    expect(packed.filter((path) => !path.startsWith('dist/'))).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
+    expect(packed).toContain('dist/index.js');
+    expect(packed).toContain('dist/index.cjs');
+    expect(packed).toContain('dist/index.d.ts');
+    expect(packed).toContain('dist/index.d.cts');
+  });
+
+  it('is importable from ESM and requirable from CJS, with the same surface', () => {
+    const names = "['createSessionManager','sessionMiddleware','captureSessionErrors','memoryStore','lruCache','noCache','SessionClosedError','SessionStoreError','SessionConfigError','Session']";
+    const check = `const names = ${names}; const missing = names.filter((n) => typeof m[n] !== 'function'); if (missing.length) throw new Error('missing ' + missing); console.log(Object.keys(m).length)`;
+    const esm = run('node', ['--input-type=module', '-e', `import * as m from 'sojourn'; ${check}`], scratch);
+    const cjs = run('node', ['-e', `const m = require('sojourn'); ${check}`], scratch);
+    expect(Number(esm)).toBeGreaterThanOrEqual(10);
+    expect(cjs).toBe(esm);
+  });
+
+  it('serves a session from a CJS Express app', () => {
+    const script = `
+      const express = require('express');
+      const { sessionMiddleware } = require('sojourn');
+      const app = express();
+      app.use(sessionMiddleware({ secret: 'a'.repeat(32) }));
+      app.get('/', async (req, res) => { await req.session.setActiveOrder(7); res.json({ order: req.session.activeOrderId }); });
+      const server = app.listen(0, '127.0.0.1', async () => {
+        const answer = await fetch('http://127.0.0.1:' + server.address().port + '/');
+        console.log(JSON.stringify({ body: await answer.json(), cookie: answer.headers.get('set-cookie') }));
+        server.close();
+      });`;
+    const out = JSON.parse(run('node', ['-e', script], scratch)) as { body: { order: number }; cookie: string };
+    expect(out.body.order).toBe(7);
+    expect(out.cookie).toMatch(/^session=s%3A[0-9a-f-]{36}\.[\w-]{43}\..+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('types req.session through the Express augmentation, and rejects misuse', () => {
+    writeFileSync(
+      join(scratch, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false, types: ['node'] } }),
+    );
+    writeFileSync(
+      join(scratch, 'good.mts'),
+      `import express from 'express';
+import { sessionMiddleware, type Session } from 'sojourn';
+const app = express();
+app.use(sessionMiddleware());
+app.post('/cart', async (req, res) => {
+  const written: boolean = await req.session.setActiveOrder({ id: 42 });
+  const session: Session = req.session;
+  res.json({ written, order: session.activeOrderId, kind: session.kind });
+});
+`,
+    );
+    const tsc = join(root, 'node_modules', '.bin', 'tsc');
+    expect(() => run(tsc, ['-p', '.'], scratch)).not.toThrow();
+    writeFileSync(join(scratch, 'bad.mts'), `import express from 'express';\nconst app = express();\napp.get('/', (req) => req.session.setActiveOrder(true));\n`);
+    let output = '';
+    try {
+      run(tsc, ['-p', '.'], scratch);
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout);
+    }
+    expect(output).toMatch(/bad\.mts.*TS2345/);
+  }, 60_000);
+});
