@@ -116,7 +116,9 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     for (;;) {
       const ids = await store.deleteExpired(clock(), batchSize);
       removed += ids.length;
-      await revoked(ids);
+      // Plain eviction, not tombstones: expired ids can never come back, and 200k tombstones
+      // would push every live session out of a bounded cache.
+      if (ids.length > 0) await chain.delete(ids);
       if (ids.length < batchSize) return removed;
     }
   }

@@ -32,6 +32,6 @@ export function cookieHeader(cookie: ResolvedCookie, value: string | undefined, 
     secure: cookie.secure,
     httpOnly: cookie.httpOnly,
     partitioned: cookie.partitioned || undefined,
-    ...(value === undefined ? { maxAge: 0, expires: new Date(0) } : { maxAge: Math.max(0, Math.floor(maxAgeMs / 1000)) }),
+    ...(value === undefined ? { maxAge: 0, expires: new Date(0) } : { maxAge: Math.max(0, Math.round(maxAgeMs / 1000)) }),
   });
 }
