@@ -214,6 +214,7 @@ function resolveCookie(value: unknown): Readonly<ResolvedCookie> {
     throw new SessionConfigError('cookie', 'must be an object');
   }
   const c = (value ?? {}) as CookieOptions;
+  rejectUnknown('cookie', c, COOKIE_KEYS);
   const text = (name: string, v: unknown, fallback: string | undefined) => {
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || v.length === 0) throw new SessionConfigError(`cookie.${name}`, 'must be a non-empty string');
@@ -248,6 +249,7 @@ function resolveLogs(value: unknown): ResolvedOptions['logs'] {
     throw new SessionConfigError('logs', 'must be an object');
   }
   const logs = (value ?? {}) as LogOptions;
+  rejectUnknown('logs', logs, LOG_KEYS);
   const level = logs.level ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(level as LogLevel)) throw new SessionConfigError('logs.level', `must be one of ${LOG_LEVELS.join(', ')}`);
   if (logs.logAll !== undefined && typeof logs.logAll !== 'boolean') throw new SessionConfigError('logs.logAll', 'must be a boolean');
@@ -284,6 +286,16 @@ function headerName(name: string, value: unknown, fallback: string): string {
 function fn<T>(name: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') throw new SessionConfigError(name, 'must be a function');
   return value;
+}
+
+const COOKIE_KEYS = new Set(['name', 'path', 'domain', 'sameSite', 'secure', 'httpOnly', 'partitioned']);
+const LOG_KEYS = new Set(['sink', 'level', 'slowMs', 'logAll']);
+
+/** express-session habits (`cookie.maxAge`) must fail loudly, not be silently ignored. */
+function rejectUnknown(group: string, value: object, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw new SessionConfigError(`${group}.${key}`, `is not a sojourn ${group} option`);
+  }
 }
 
 function hasMethods(value: unknown, methods: string[]): boolean {

@@ -67,16 +67,21 @@ export class CacheChain {
     }
     if (!isPromise(result)) return this.#ok(cache, result);
     return new Promise<T | undefined>((resolve) => {
+      let timedOut = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         this.#failed(cache, new Error(`no answer within ${this.#timeout} ms`));
         resolve(undefined);
       }, this.#timeout);
+      // A late answer is no recovery: a layer that is always too slow stays in one outage.
       result.then(
         (value) => {
+          if (timedOut) return;
           clearTimeout(timer);
           resolve(this.#ok(cache, value));
         },
         (error: unknown) => {
+          if (timedOut) return;
           clearTimeout(timer);
           this.#failed(cache, error);
           resolve(undefined);

@@ -68,9 +68,8 @@ export function memoryStore(): SessionStore {
       return byUser.ids(userId).map((id) => records.get(id)!);
     },
     async deleteExpired(now, limit) {
-      const ids = expiry.takeExpired(now, limit, (id, expiresAt) => records.get(id)?.expiresAt === expiresAt);
-      for (const id of ids) remove(id);
-      return ids;
+      // Removed as they are taken: the queue can hold one (id, expiresAt) twice (an expiry moved away and back).
+      return expiry.takeExpired(now, limit, (id, expiresAt) => records.get(id)?.expiresAt === expiresAt && remove(id));
     },
   };
 }

@@ -1,0 +1,342 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CacheChain } from '../../lib/caches/chain.js';
+import { lruCache } from '../../lib/caches/lru.js';
+import type { CacheLookup, SessionCache } from '../../lib/caches/types.js';
+import type { CachedSession } from '../../lib/types.js';
+import { T0, makeCachedSession, makeRecord } from '../helpers/records.js';
+
+const TIMEOUT = 40;
+const SLACK = 100;
+const fresh = () => true;
+
+// ---------------------------------------------------------------------------------------
+// Fakes of *other* caches (a remote one that fails in each way); the chain is the real thing.
+
+function throwingCache(name = 'throwing'): SessionCache {
+  const fail = (): never => {
+    throw new Error('connection refused');
+  };
+  return { name, get: fail, set: fail, setMissing: fail, delete: fail, clear: fail };
+}
+
+function rejectingCache(name = 'rejecting'): SessionCache {
+  const fail = () => Promise.reject(new Error('READONLY'));
+  return { name, get: fail, set: fail, setMissing: fail, delete: fail, clear: fail };
+}
+
+function hangingCache(name = 'hanging'): SessionCache {
+  const never = () => new Promise<never>(() => {});
+  return { name, get: never, set: never, setMissing: never, delete: never, clear: never };
+}
+
+/** A remote-like cache (answers with promises) that can be taken down and brought back. */
+function flakyCache(name = 'flaky'): SessionCache & { down: boolean } {
+  const inner = lruCache();
+  const cache = {
+    name,
+    down: false,
+    async get(id: string) {
+      if (cache.down) throw new Error('ECONNRESET');
+      return inner.get(id);
+    },
+    async set(entry: CachedSession, ttl: number) {
+      if (cache.down) throw new Error('ECONNRESET');
+      inner.set(entry, ttl);
+    },
+    async setMissing(id: string, ttl: number) {
+      if (cache.down) throw new Error('ECONNRESET');
+      inner.setMissing(id, ttl);
+    },
+    async delete(id: string) {
+      if (cache.down) throw new Error('ECONNRESET');
+      inner.delete(id);
+    },
+    async clear() {
+      if (cache.down) throw new Error('ECONNRESET');
+      inner.clear();
+    },
+  };
+  return cache;
+}
+
+/** A synchronous, timer-free cache that records the ttl of every write. */
+function recordingCache(name = 'recording'): SessionCache & { sets: [string, number][]; map: Map<string, CacheLookup> } {
+  const map = new Map<string, CacheLookup>();
+  const sets: [string, number][] = [];
+  return {
+    name,
+    map,
+    sets,
+    get: (id) => map.get(id),
+    set: (entry, ttl) => {
+      sets.push([entry.id, ttl]);
+      map.set(entry.id, entry);
+    },
+    setMissing: (id) => {
+      map.set(id, null);
+    },
+    delete: (id) => {
+      map.delete(id);
+    },
+    clear: () => map.clear(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+
+let warnings: NodeJS.ErrnoException[] = [];
+const onWarning = (warning: Error) => {
+  const w = warning as NodeJS.ErrnoException;
+  if (w.code?.startsWith('SOJOURN_CACHE_')) warnings.push(w);
+};
+const nextTick = () => new Promise((resolve) => setImmediate(resolve));
+const codes = () => warnings.map((w) => w.code);
+
+beforeEach(() => {
+  warnings = [];
+  process.on('warning', onWarning);
+});
+
+afterEach(() => {
+  process.off('warning', onWarning);
+  vi.useRealTimers();
+});
+
+describe('CacheChain.get', () => {
+  it('answers from the first layer that hits', async () => {
+    const [first, second] = [lruCache(), lruCache()];
+    const entry = makeCachedSession({ data: { from: 'first' } });
+    first.set(entry, 60_000);
+    second.set({ ...entry, data: { from: 'second' } }, 60_000);
+    const chain = new CacheChain([first, second], TIMEOUT);
+    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 0 });
+  });
+
+  it('asks the next layer on a miss and tells which layer answered', async () => {
+    const [first, second] = [lruCache(), lruCache()];
+    const entry = makeCachedSession();
+    second.set(entry, 60_000);
+    const chain = new CacheChain([first, second], TIMEOUT);
+    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 1 });
+  });
+
+  it('answers a miss past the last layer when no layer knows the id', async () => {
+    const chain = new CacheChain([lruCache(), lruCache()], TIMEOUT);
+    expect(await chain.get(makeRecord().id, fresh)).toEqual({ found: undefined, layer: 2 });
+  });
+
+  it('stops at a remembered "no such session" (null) in an earlier layer', async () => {
+    const [first, second] = [lruCache(), lruCache()];
+    const entry = makeCachedSession();
+    first.setMissing(entry.id, 60_000);
+    second.set(entry, 60_000);
+    const chain = new CacheChain([first, second], TIMEOUT);
+    expect(await chain.get(entry.id, fresh)).toEqual({ found: null, layer: 0 });
+  });
+
+  it('passes over an entry that is not fresh any more', async () => {
+    const [first, second] = [lruCache(), lruCache()];
+    const stale = makeCachedSession({ cacheExpiry: T0 });
+    const current = { ...stale, version: 2, cacheExpiry: T0 + 60_000 };
+    first.set(stale, 60_000);
+    second.set(current, 60_000);
+    const chain = new CacheChain([first, second], TIMEOUT);
+    const isFresh = (e: CachedSession) => e.cacheExpiry > T0;
+    expect(await chain.get(stale.id, isFresh)).toEqual({ found: current, layer: 1 });
+    expect(await new CacheChain([first], TIMEOUT).get(stale.id, isFresh)).toEqual({ found: undefined, layer: 1 });
+  });
+
+  it('resolves an all-synchronous chain without a timer', async () => {
+    const [first, second] = [recordingCache(), recordingCache()];
+    const entry = makeCachedSession();
+    second.map.set(entry.id, entry);
+    const chain = new CacheChain([first, second], TIMEOUT);
+    vi.useFakeTimers();
+    const pending = chain.get(entry.id, fresh);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await pending).toEqual({ found: entry, layer: 1 });
+    const writing = chain.set(entry, T0, 1);
+    expect(vi.getTimerCount()).toBe(0);
+    await writing;
+  });
+
+  it('arms the timeout only for a layer that answers with a promise', async () => {
+    const remote = flakyCache();
+    const chain = new CacheChain([recordingCache(), remote], TIMEOUT);
+    vi.useFakeTimers();
+    const pending = chain.get(makeRecord().id, fresh);
+    expect(vi.getTimerCount()).toBe(1);
+    expect(await pending).toEqual({ found: undefined, layer: 2 });
+    expect(vi.getTimerCount()).toBe(0); // cleared once the layer answered
+  });
+});
+
+describe('CacheChain.set and back-fill', () => {
+  it('writes only the layers before `upTo`: a hit in layer 1 is back-filled into layer 0', async () => {
+    const first = recordingCache('first');
+    const second = recordingCache('second');
+    const entry = makeCachedSession({ cacheExpiry: T0 + 90_000 });
+    second.map.set(entry.id, entry);
+    const chain = new CacheChain([first, second], TIMEOUT);
+
+    const { found, layer } = await chain.get(entry.id, fresh);
+    await chain.set(found as CachedSession, T0 + 30_000, layer);
+
+    expect(first.sets).toEqual([[entry.id, 60_000]]); // what is left of its freshness
+    expect(second.sets).toEqual([]);
+    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 0 });
+  });
+
+  it('writes every layer by default', async () => {
+    const [first, second] = [lruCache(), lruCache()];
+    const entry = makeCachedSession();
+    const chain = new CacheChain([first, second], TIMEOUT);
+    await chain.set(entry, T0);
+    expect(first.get(entry.id)).toEqual(entry);
+    expect(second.get(entry.id)).toEqual(entry);
+  });
+
+  it('never hands a layer a ttl below 1 ms (0 would mean "forever" to some caches)', async () => {
+    const layer = recordingCache();
+    const entry = makeCachedSession({ cacheExpiry: T0 });
+    await new CacheChain([layer], TIMEOUT).set(entry, T0 + 5_000);
+    expect(layer.sets).toEqual([[entry.id, 1]]);
+  });
+
+  it('setMissing, delete and clear reach every layer', async () => {
+    const [first, second] = [lruCache(), lruCache()];
+    const chain = new CacheChain([first, second], TIMEOUT);
+    const [a, b, c] = [makeCachedSession(), makeCachedSession(), makeCachedSession()];
+    await chain.set(a, T0);
+    await chain.set(b, T0);
+    await chain.set(c, T0);
+
+    await chain.setMissing([a.id, b.id], 60_000);
+    expect([first.get(a.id), first.get(b.id), second.get(a.id), second.get(b.id)]).toEqual([null, null, null, null]);
+
+    await chain.delete([a.id, c.id]);
+    expect([first.get(a.id), second.get(a.id), first.get(c.id), second.get(c.id)]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(second.get(b.id)).toBeNull();
+
+    await chain.clear();
+    expect([first.get(b.id), second.get(b.id)]).toEqual([undefined, undefined]);
+  });
+});
+
+describe('CacheChain guard', () => {
+  it.each([
+    ['throws', throwingCache],
+    ['rejects', rejectingCache],
+    ['never answers', hangingCache],
+  ])('counts a layer that %s as a miss within the timeout and asks the next layer', async (_, broken) => {
+    const healthy = lruCache();
+    const entry = makeCachedSession();
+    healthy.set(entry, 60_000);
+    const chain = new CacheChain([broken(), healthy], TIMEOUT);
+    const started = performance.now();
+    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 1 });
+    expect(performance.now() - started).toBeLessThan(TIMEOUT + SLACK);
+  });
+
+  it('waits for a slow layer no longer than the timeout', async () => {
+    const chain = new CacheChain([hangingCache()], TIMEOUT);
+    const started = performance.now();
+    expect(await chain.get(makeRecord().id, fresh)).toEqual({ found: undefined, layer: 1 });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT - 5);
+    expect(elapsed).toBeLessThan(TIMEOUT + SLACK);
+  });
+
+  it.each([
+    ['throwing', throwingCache],
+    ['rejecting', rejectingCache],
+    ['hanging', hangingCache],
+  ])('never fails a write because of a %s layer, and still writes the healthy ones', async (_, broken) => {
+    const healthy = lruCache();
+    const chain = new CacheChain([broken(), healthy], TIMEOUT);
+    const [a, b] = [makeCachedSession(), makeCachedSession()];
+    const started = performance.now();
+    await chain.set(a, T0);
+    await chain.set(b, T0);
+    expect([healthy.get(a.id), healthy.get(b.id)]).toEqual([a, b]);
+    await chain.setMissing([a.id], 60_000);
+    expect(healthy.get(a.id)).toBeNull();
+    await chain.delete([b.id]);
+    expect(healthy.get(b.id)).toBeUndefined();
+    await chain.clear();
+    expect(healthy.get(a.id)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(5 * (TIMEOUT + SLACK));
+  });
+
+  it('warns SOJOURN_CACHE_DOWN once per outage, naming the layer, and SOJOURN_CACHE_RECOVERED when it answers again', async () => {
+    const remote = flakyCache('redis');
+    const chain = new CacheChain([lruCache(), remote], TIMEOUT);
+    const id = makeRecord().id;
+
+    remote.down = true;
+    for (let i = 0; i < 5; i++) expect(await chain.get(id, fresh)).toEqual({ found: undefined, layer: 2 });
+    await chain.set(makeCachedSession(), T0);
+    await nextTick();
+    expect(codes()).toEqual(['SOJOURN_CACHE_DOWN']);
+    expect(warnings[0]!.message).toContain('redis');
+    expect(warnings[0]!.message).toContain('ECONNRESET');
+
+    remote.down = false;
+    await chain.get(id, fresh);
+    await chain.get(id, fresh);
+    await nextTick();
+    expect(codes()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED']);
+
+    remote.down = true; // a second outage is warned about again
+    await chain.get(id, fresh);
+    await chain.get(id, fresh);
+    await nextTick();
+    expect(codes()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED', 'SOJOURN_CACHE_DOWN']);
+  });
+
+  it('keeps one outage per layer: two broken layers warn once each', async () => {
+    const chain = new CacheChain([throwingCache('one'), rejectingCache('two')], TIMEOUT);
+    for (let i = 0; i < 3; i++) await chain.get(makeRecord().id, fresh);
+    await nextTick();
+    expect(codes()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_DOWN']);
+    expect(warnings[0]!.message).toContain('one');
+    expect(warnings[1]!.message).toContain('two');
+  });
+
+  it('warns about a timeout as an outage too', async () => {
+    const chain = new CacheChain([hangingCache('slow')], TIMEOUT);
+    await chain.get(makeRecord().id, fresh);
+    await chain.get(makeRecord().id, fresh);
+    await nextTick();
+    expect(codes()).toEqual(['SOJOURN_CACHE_DOWN']);
+    expect(warnings[0]!.message).toMatch(/slow.*40 ms/);
+  });
+
+  it('keeps a layer that is always too slow in one outage: a late answer is no recovery', async () => {
+    const inner = lruCache();
+    const late = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), TIMEOUT * 2));
+    const slow: SessionCache = {
+      name: 'slow',
+      get: (id) => late(inner.get(id) as CacheLookup),
+      set: () => late(undefined),
+      setMissing: () => late(undefined),
+      delete: () => late(undefined),
+      clear: () => late(undefined),
+    };
+    const chain = new CacheChain([slow], TIMEOUT);
+    for (let i = 0; i < 4; i++) expect(await chain.get(makeRecord().id, fresh)).toEqual({ found: undefined, layer: 1 });
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT * 3)); // let the late answers arrive
+    await nextTick();
+    expect(codes()).toEqual(['SOJOURN_CACHE_DOWN']);
+  });
+
+  it('stays quiet while every layer answers', async () => {
+    const chain = new CacheChain([lruCache(), flakyCache()], TIMEOUT);
+    const entry = makeCachedSession();
+    await chain.set(entry, T0);
+    await chain.get(entry.id, fresh);
+    await chain.delete([entry.id]);
+    await nextTick();
+    expect(warnings).toEqual([]);
+  });
+});
