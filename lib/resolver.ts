@@ -38,7 +38,7 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
     if (!session) {
       const record = await singleFlight(loading, parsed.id, () => store.get(parsed.id));
       if (!record || record.expiresAt <= now) {
-        await chain.setMissing([parsed.id], cacheTtl);
+        void chain.setMissing([parsed.id], cacheTtl); // never on the answer's critical path
         return undefined;
       }
       session = serialize(record);
@@ -51,7 +51,7 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
       const renewed = await renew(session, renewTo, now);
       return renewed && { session: renewed, renewed: true };
     }
-    if (layer > 0) await chain.set(session, now, layer);
+    if (layer > 0) void chain.set(session, now, layer); // a slow cache must not hold the answer up
     return { session, renewed: false };
   };
 
@@ -64,7 +64,7 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
         return undefined;
       }
       const renewed = serialize(record);
-      await chain.set(renewed, now);
+      void chain.set(renewed, now);
       return renewed;
     });
   }

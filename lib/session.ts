@@ -247,8 +247,9 @@ export class Session {
   }
 
   #listenerFailed(error: unknown): void {
-    this.#log?.add('will-close listener threw', { level: 'error', error });
-    const warning = new Error(`a will-close listener of a ${this.kind} session threw`, { cause: error });
+    const { logs, clock } = this.#engine.options;
+    (this.#log ??= new LogBuffer(logs, clock)).add('will-close listener threw', { level: 'error', error });
+    const warning = new Error(`a will-close listener threw (${this.kind} session)`, { cause: error });
     process.emitWarning(warning.message, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
   }
 
