@@ -1,6 +1,6 @@
 import { lruCache } from './caches/lru.js';
 import { CacheChain } from './caches/chain.js';
-import type { SessionCache } from './caches/types.js';
+import type { SessionCache, SessionChange } from './caches/types.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { createResolver } from './resolver.js';
 import { LOAD, Session, type SessionBinding, type SessionEngine } from './session.js';
@@ -66,6 +66,13 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   const locker = chain.layers.find((cache) => cache.lock) ?? (rawStore.lock ? rawStore : undefined);
   let cleanupTimer: NodeJS.Timeout | undefined;
   let cleanupJob: Promise<number> | undefined;
+  // Other instances' writes and revokes, heard through a shared cache or store (Redis pub/sub),
+  // leave the in-process layers (those before the first shared one) at once.
+  const shared = chain.layers.findIndex((cache) => cache.subscribe);
+  const local = new CacheChain(shared < 0 ? chain.layers : chain.layers.slice(0, shared), options.cacheTimeout);
+  const heard = (change: SessionChange) =>
+    void (change === 'all' ? local.clear() : change.gone ? local.setMissing(change.ids, cacheTtl) : local.delete(change.ids));
+  const listening = Promise.all([...chain.layers, rawStore].map((source) => source.subscribe?.(heard).catch(feedFailed)));
 
   function serializeSession(record: SessionRecord): CachedSession {
     const cacheExpiry = Math.min(clock() + cacheTtl, record.expiresAt);
@@ -116,9 +123,10 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     for (;;) {
       const ids = await store.deleteExpired(clock(), batchSize);
       removed += ids.length;
-      // Plain eviction, not tombstones: expired ids can never come back, and 200k tombstones
-      // would push every live session out of a bounded cache.
-      if (ids.length > 0) await chain.delete(ids);
+      // Only the in-process layers, and plain eviction: shared caches' entries never outlive
+      // expiresAt anyway (one message per id would flood the fleet), and tombstones for ids that
+      // can never come back would push every live session out of a bounded cache.
+      if (ids.length > 0) await local.delete(ids);
       if (ids.length < batchSize) return removed;
     }
   }
@@ -153,6 +161,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       return open.size;
     },
     async start() {
+      await listening;
       if (cleanupTimer || options.cleanupInterval === false) return;
       cleanupTimer = setInterval(() => {
         manager.triggerCleanSessionsJob().catch(() => {}); // reported by the job itself
@@ -163,6 +172,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       cleanupTimer = undefined;
       await open.closeAll();
       await cleanupJob?.catch(() => {});
+      await Promise.all((await listening).map((stop) => stop?.()));
       await Promise.all([rawStore.close?.(), ...chain.layers.map((cache) => cache.close?.())]);
     },
     createAnonymousSession: () => createRecord({}),
@@ -174,14 +184,17 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       if (typeof strategyName !== 'string' || strategyName.length === 0) {
         throw new TypeError('sojourn: the authentication strategy name must be a non-empty string');
       }
-      const activeOrderId = await options.mergeActiveOrder({ guestOrderId: from?.activeOrderId, user: snapshot });
+      // `from` may be an old snapshot: another request of the same guest may have written since.
+      const stored = from && (await store.get(from.id));
+      const guest = stored && stored.expiresAt > clock() ? stored : undefined;
+      const activeOrderId = await options.mergeActiveOrder({ guestOrderId: guest?.activeOrderId, user: snapshot });
       const created = await createRecord({
         userId: snapshot.id,
         user: snapshot,
         authenticationStrategy: strategyName,
         activeOrderId: activeOrderId ?? undefined,
-        activeChannelId: from?.activeChannelId,
-        data: from?.data ?? {},
+        activeChannelId: guest?.activeChannelId,
+        data: guest?.data ?? {},
       });
       if (from) await manager.deleteSession(from.id);
       return created;
@@ -210,14 +223,16 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     },
     cleanExpiredSessions,
     triggerCleanSessionsJob(batchSize) {
-      cleanupJob ??= cleanUnderLock(batchSize).finally(() => {
-        cleanupJob = undefined;
-      });
-      cleanupJob.catch((error: unknown) => {
-        process.emitWarning(`session cleanup failed: ${error instanceof Error ? error.message : String(error)}`, {
-          code: 'SOJOURN_CLEANUP_FAILED',
+      if (!cleanupJob) {
+        cleanupJob = cleanUnderLock(batchSize).finally(() => {
+          cleanupJob = undefined;
         });
-      });
+        cleanupJob.catch((error: unknown) => {
+          process.emitWarning(`session cleanup failed: ${error instanceof Error ? error.message : String(error)}`, {
+            code: 'SOJOURN_CLEANUP_FAILED',
+          });
+        });
+      }
       return cleanupJob;
     },
     clearCache: () => chain.clear(),
@@ -253,4 +268,10 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     },
   };
   return manager;
+}
+
+function feedFailed(error: unknown): undefined {
+  const reason = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`could not listen to other instances' session changes (${reason})`, { code: 'SOJOURN_FEED_FAILED' });
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import type { SubscribeToChanges } from '../caches/types.js';
 import type { Id, SessionRecord } from '../types.js';
 
 /**
@@ -45,6 +46,11 @@ export interface SessionStore {
    * lock is per process.
    */
   lock?(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /**
+   * A shared store publishes its updates and deletes and hears other instances' (see
+   * `SubscribeToChanges`), so in-process caches drop what another instance changed or revoked.
+   */
+  subscribe?: SubscribeToChanges;
   /** Releases what the store itself opened (never the client it was given). */
   close?(): Promise<void>;
 }

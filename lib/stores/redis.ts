@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { changeFeed } from '../redis/changes.js';
+import { assertReady, resolveRedisOptions, takeLock, type RedisClient } from '../redis/client.js';
+import { CREATE, DELETE, DELETE_EXPIRED, DELETE_INDEXED, LIST_BY_USER, UPDATE } from '../redis/store-scripts.js';
+import type { Id, SessionRecord } from '../types.js';
+import type { SessionPatch, SessionStore } from './types.js';
+
+export interface RedisStoreOptions {
+  /** A connected node-redis v5/v6 client (`await createClient({ url }).connect()`); never closed by sojourn. */
+  client: RedisClient;
+  /** Prefix of every key. On a Redis Cluster use a hash tag: `'{sojourn}:'`. @default 'sojourn:' */
+  prefix?: string;
+  /** Pub/sub channel of the change feed (updates and deletes, for other instances' in-process caches); `false` for none. @default `${prefix}changes` */
+  channel?: string | false;
+  /**
+   * Let Redis expire each record at its `expiresAt` (PEXPIREAT). Turn it off only when the
+   * manager's `clock` is not the wall clock (tests with an injected clock): records then stay
+   * until the cleanup job deletes them. @default true
+   */
+  nativeExpiry?: boolean;
+}
+
+const NAME = 'redis';
+
+/**
+ * The SessionStore on Redis: one hash per session that Redis expires at its `expiresAt`, index
+ * sets by user and by active order kept in step by Lua scripts (revokes and listings never
+ * SCAN), an expiry sorted set for the cleanup job, and a change feed for other instances.
+ */
+export function redisStore(options: RedisStoreOptions): SessionStore {
+  const { client, prefix, channel } = resolveRedisOptions('redisStore', options, { prefix: 'sojourn:', channel: `${options?.prefix ?? 'sojourn:'}changes` });
+  const nativeExpiry = options.nativeExpiry ?? true;
+  if (typeof nativeExpiry !== 'boolean') throw new TypeError('sojourn: redisStore option `nativeExpiry` must be a boolean');
+  const from = randomUUID();
+  const head = [prefix, channel || '', from];
+  const expire = nativeExpiry ? '1' : '0';
+  const key = (id: string) => `${prefix}s:${id}`;
+
+  function run<T>(script: typeof CREATE, keys: string[], args: (string | number)[]): Promise<T> {
+    assertReady(client, 'redis store');
+    return script.run<T>(client, keys, [...head, ...args]);
+  }
+
+  const store: SessionStore = {
+    name: NAME,
+    async get(id) {
+      assertReady(client, 'redis store');
+      const fields = await client.sendCommand<string[] | Record<string, string>>(['HGETALL', key(id)]);
+      return toRecord(fields);
+    },
+    async create(record) {
+      await run(CREATE, [key(record.id)], [record.id, record.expiresAt, expire, ref(record.userId), ref(record.activeOrderId), ...toFields(record)]);
+    },
+    async update(id, patch) {
+      const fields = await run<string[] | null>(UPDATE, [key(id)], [id, ...patchArgs(patch, expire)]);
+      return toRecord(fields);
+    },
+    async delete(id) {
+      return (await run<number>(DELETE, [key(id)], [id])) === 1;
+    },
+    async deleteByUser(userId) {
+      return run<string[]>(DELETE_INDEXED, [], ['u', String(userId)]);
+    },
+    async deleteByActiveOrderId(orderId) {
+      return run<string[]>(DELETE_INDEXED, [], ['o', String(orderId)]);
+    },
+    async listByUser(userId) {
+      const records = await run<string[][]>(LIST_BY_USER, [], [String(userId)]);
+      return records.map((fields) => toRecord(fields)!);
+    },
+    async deleteExpired(now, limit) {
+      return run<string[]>(DELETE_EXPIRED, [], [now, limit]);
+    },
+    lock: (name, ttlMs) => takeLock(client, 'redis store', `${prefix}lock:${name}`, ttlMs),
+  };
+  if (channel) store.subscribe = changeFeed(client, channel, from, 'redis store');
+  return store;
+}
+
+// ---------------------------------------------------------------------------------------
+
+const NUMBERS = new Set(['version', 'createdAt', 'updatedAt', 'expiresAt', 'absoluteExpiresAt']);
+const JSONS = new Set(['userId', 'user', 'activeOrderId', 'activeChannelId']);
+
+/** '=' + the index key of an id (7 and '7' share one), or '' for none. */
+function ref(id: Id | undefined): string {
+  return id === undefined ? '' : `=${String(id)}`;
+}
+
+function toFields(record: SessionRecord): string[] {
+  const fields: string[] = ['id', record.id, 'secretHash', record.secretHash];
+  for (const name of NUMBERS) fields.push(name, String(record[name as keyof SessionRecord]));
+  if (record.authenticationStrategy !== undefined) fields.push('authenticationStrategy', record.authenticationStrategy);
+  for (const name of JSONS) {
+    const value = record[name as keyof SessionRecord];
+    if (value !== undefined) fields.push(name, JSON.stringify(value));
+  }
+  for (const [name, value] of Object.entries(record.data)) {
+    if (value !== undefined) fields.push(`d:${name}`, JSON.stringify(value));
+  }
+  return fields;
+}
+
+function patchArgs(patch: SessionPatch, expire: string): (string | number)[] {
+  const set = Object.entries(patch.set ?? {}).filter(([, value]) => value !== undefined);
+  // A key set to undefined is gone, as JSON would have it.
+  const unset = [...(patch.unset ?? []), ...Object.entries(patch.set ?? {}).filter(([, v]) => v === undefined).map(([k]) => k)];
+  return [
+    patch.updatedAt,
+    patch.expiresAt ?? '',
+    expire,
+    ...fieldOp(patch.activeOrderId),
+    ...fieldOp(patch.activeChannelId),
+    set.length,
+    ...set.flatMap(([name, value]) => [name, JSON.stringify(value)]),
+    ...unset,
+  ];
+}
+
+/** [op, JSON]: keep (''), clear ('-') or set ('=' + index key). */
+function fieldOp(value: Id | null | undefined): [string, string] {
+  if (value === undefined) return ['', ''];
+  if (value === null) return ['-', ''];
+  return [ref(value), JSON.stringify(value)];
+}
+
+/** HGETALL's answer (a flat RESP2 array, or a RESP3 map) as a record, `undefined` when empty. */
+function toRecord(reply: string[] | Record<string, string> | null): SessionRecord | undefined {
+  if (!reply) return undefined;
+  const entries = Array.isArray(reply) ? pairs(reply) : Object.entries(reply);
+  if (entries.length === 0) return undefined;
+  const record: Record<string, unknown> = {};
+  const data: Record<string, unknown> = {};
+  for (const [name, value] of entries) {
+    if (name.startsWith('d:')) data[name.slice(2)] = JSON.parse(value);
+    else if (NUMBERS.has(name)) record[name] = Number(value);
+    else if (JSONS.has(name)) record[name] = JSON.parse(value);
+    else record[name] = value;
+  }
+  record.data = data;
+  return record as unknown as SessionRecord;
+}
+
+function pairs(flat: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([String(flat[i]), String(flat[i + 1])]);
+  return out;
+}

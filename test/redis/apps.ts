@@ -1,0 +1,82 @@
+import express, { type ErrorRequestHandler } from 'express';
+import supertest from 'supertest';
+import { createSessionManager, type SessionManager } from '../../lib/manager.js';
+import { sessionMiddleware } from '../../lib/frameworks/express.js';
+import { lruCache } from '../../lib/caches/lru.js';
+import type { SessionOptions } from '../../lib/options.js';
+import { redisCache, redisStore } from '../../lib/redis.js';
+import type { TestRedisClient } from '../helpers/redis.js';
+
+/**
+ * One "instance" of an application: its own manager (own LRU, own Redis store/cache objects and
+ * feed connections) and its own Express 5 app, over Redis shared with the other instances.
+ */
+export interface Instance {
+  readonly manager: SessionManager;
+  readonly http: ReturnType<typeof supertest>;
+}
+
+export async function instance(options: {
+  storeClient: TestRedisClient;
+  cacheClient?: TestRedisClient;
+  prefix: string;
+  /** Put the shared Redis cache behind the LRU. @default true */
+  sharedCache?: boolean;
+  extra?: SessionOptions;
+}): Promise<Instance> {
+  const { storeClient, cacheClient = storeClient, prefix, sharedCache = true } = options;
+  const manager = createSessionManager({
+    store: redisStore({ client: storeClient, prefix }),
+    cache: sharedCache ? [lruCache(), redisCache({ client: cacheClient, prefix: `${prefix}cache:` })] : [lruCache()],
+    tokenMethod: 'bearer',
+    cleanupInterval: false,
+    ...options.extra,
+  });
+  await manager.start();
+  return { manager, http: supertest(app(manager)) };
+}
+
+export function app(manager: SessionManager): express.Express {
+  const app = express();
+  app.use(express.json());
+  app.use(sessionMiddleware({ manager }));
+  app.post('/login', async (req, res) => {
+    await req.session.authenticate({ id: req.body.user }, 'test');
+    res.json({ id: req.session.id });
+  });
+  app.get('/me', (req, res) => {
+    res.json({ id: req.session.id ?? null, user: req.session.user ?? null });
+  });
+  app.get('/data/:key', (req, res) => {
+    res.json({ value: req.session.get(req.params.key) ?? null });
+  });
+  app.post('/data/:key', async (req, res) => {
+    const written = await req.session.set(req.params.key, req.body.value);
+    res.json({ written });
+  });
+  app.post('/logout', async (req, res) => {
+    await req.session.destroy();
+    res.json({});
+  });
+  const errors: ErrorRequestHandler = (error, _req, res, _next) => {
+    res.status(error.status ?? 500).json({ code: error.code ?? null, name: error.name });
+  };
+  app.use(errors);
+  return app;
+}
+
+/** `Authorization: Bearer <token>`. */
+export function bearer(token: string): [string, string] {
+  return ['authorization', `Bearer ${token}`];
+}
+
+export async function login(target: Instance, user: string | number): Promise<string> {
+  const res = await target.http.post('/login').send({ user }).expect(200);
+  const token = res.headers['session-token'];
+  if (typeof token !== 'string' || token.length === 0) throw new Error('no token in the login response');
+  return token;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
