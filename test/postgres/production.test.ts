@@ -1,0 +1,112 @@
+import express from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createSessionManager, lruCache, sessionMiddleware, type SessionCache, type SessionManager } from '../../lib/index.js';
+import { postgresStore } from '../../lib/postgres.js';
+import { redisCache } from '../../lib/redis.js';
+import { newPool, uniqueTable } from '../helpers/postgres.js';
+import { connectRedis, eventually, uniquePrefix } from '../helpers/redis.js';
+
+const MINUTE = 60_000;
+
+/**
+ * The recommended production set-up: caches in front of `postgresStore({ pool })`, two instances
+ * (each its own pool, caches and Express app) on one database, driven over HTTP with bearer tokens.
+ */
+async function twoInstances(caches: () => SessionCache[] | Promise<SessionCache[]>) {
+  const table = uniqueTable();
+  let now = Date.now();
+  const clock = () => now;
+  const instances = await Promise.all([0, 1].map(async (): Promise<Instance> => {
+    const manager = createSessionManager({
+      store: postgresStore({ pool: newPool({ max: 5 }), table, createTable: true }),
+      cache: await caches(),
+      tokenMethod: 'bearer',
+      cleanupInterval: false,
+      clock,
+    });
+    const app = express();
+    app.use(sessionMiddleware({ manager }));
+    app.post('/cart', async (req, res) => {
+      await req.session.set('cart', [{ sku: 'A-1', qty: 2 }]);
+      await req.session.setActiveOrder({ id: 1001 });
+      res.json({ id: req.session.id });
+    });
+    app.post('/login', async (req, res) => {
+      await req.session.authenticate({ id: 42, name: 'Ada' }, 'native');
+      res.json({ id: req.session.id });
+    });
+    app.post('/logout', async (req, res) => {
+      await req.session.destroy();
+      res.end();
+    });
+    app.get('/me', (req, res) => {
+      res.json({ id: req.session.id ?? null, user: req.session.user ?? null, cart: req.session.get('cart') ?? null, order: req.session.activeOrderId ?? null });
+    });
+    return { manager, app };
+  }));
+  return {
+    instances: instances as [Instance, Instance],
+    advance: (ms: number) => (now += ms),
+    close: () => Promise.all(instances.map((i) => i.manager.close())),
+  };
+}
+
+interface Instance {
+  manager: SessionManager;
+  app: express.Express;
+}
+
+/**
+ * A guest cart on one instance, login on the other, logout, and the cleanup job. `revoke` says when
+ * the other instance refuses a revoked token: at once (a shared cache's change feed) or once its
+ * in-process entry is older than cacheTtl (LRU only).
+ */
+async function scenario(caches: () => SessionCache[] | Promise<SessionCache[]>, revoke: 'at once' | 'after cacheTtl') {
+  const { instances, advance, close } = await twoInstances(caches);
+  const [a, b] = instances;
+  const idOf = async (app: express.Express, token: string) =>
+    (await request(app).get('/me').set('authorization', `Bearer ${token}`).expect(200)).body.id as string | null;
+
+  const cart = await request(a.app).post('/cart').expect(200);
+  const guestToken = cart.headers['session-token'] as string;
+  expect(guestToken).toMatch(/^[0-9a-f-]{36}\./);
+  const seen = await request(b.app).get('/me').set('authorization', `Bearer ${guestToken}`).expect(200);
+  expect(seen.body).toEqual({ id: cart.body.id, user: null, cart: [{ sku: 'A-1', qty: 2 }], order: 1001 });
+
+  const login = await request(b.app).post('/login').set('authorization', `Bearer ${guestToken}`).expect(200);
+  const token = login.headers['session-token'] as string;
+  expect(token).not.toBe(guestToken); // a new token at login: no fixation
+  const me = await request(a.app).get('/me').set('authorization', `Bearer ${token}`).expect(200);
+  expect(me.body).toMatchObject({ user: { id: 42, name: 'Ada' }, cart: [{ sku: 'A-1', qty: 2 }], order: 1001 });
+  expect(await idOf(b.app, guestToken)).toBeNull(); // the guest record is gone
+
+  await request(b.app).post('/logout').set('authorization', `Bearer ${token}`).expect(200);
+  expect(await idOf(b.app, token)).toBeNull();
+  if (revoke === 'at once') {
+    await eventually(async () => (await idOf(a.app, token)) === null, 2_000, 'the logout to reach the other instance');
+    expect(await idOf(a.app, guestToken)).toBeNull();
+  } else {
+    expect(await idOf(a.app, token)).toBe(me.body.id); // still trusted from a's LRU…
+    advance(5 * MINUTE + 1);
+    expect(await idOf(a.app, token)).toBeNull(); // …until cacheTtl ran out
+  }
+
+  // Expired sessions go with the cleanup job, run by one instance.
+  await request(a.app).post('/cart').expect(200);
+  advance(31 * 24 * 60 * MINUTE);
+  const counts = await Promise.all([a.manager.triggerCleanSessionsJob(), b.manager.triggerCleanSessionsJob()]);
+  expect([...counts].sort()).toEqual([0, 1]);
+  await close();
+}
+
+describe('production set-up: caches in front of postgresStore, two instances over HTTP', () => {
+  it('[lruCache(), redisCache()]: a revoke reaches the other instance at once', async () => {
+    const prefix = uniquePrefix('pg-chain');
+    await scenario(async () => [lruCache(), redisCache({ client: await connectRedis(), prefix })], 'at once');
+  });
+
+  it('[lruCache()] alone: a revoke reaches the other instance within cacheTtl', async () => {
+    await scenario(() => [lruCache()], 'after cacheTtl');
+  });
+});
