@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'lib/index.ts' },
+  entry: { index: 'lib/index.ts', redis: 'lib/redis.ts', postgres: 'lib/postgres.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   target: 'node20',
