@@ -17,6 +17,8 @@ const CLEANUP_LOCK_TTL = 10 * 60_000;
 
 /** Frameworks open sessions bound to their transport through this; it is not public API. */
 export const OPEN = Symbol('sojourn.open');
+/** Long-lived transports (WebSockets, streams) learn here which sessions were revoked, here or on another instance. */
+export const ON_REVOKE = Symbol('sojourn.onRevoke');
 
 export interface SessionManager {
   readonly options: ResolvedOptions;
@@ -52,6 +54,8 @@ export interface SessionManager {
   /** Opens a session, runs `fn`, closes it (with the error if `fn` threw) and returns `fn`'s value. */
   withSession<T>(fn: (session: Session) => T | Promise<T>, options?: { token?: string; kind?: SessionKind }): Promise<T>;
   [OPEN](kind: SessionKind, binding: SessionBinding): Session;
+  /** Calls `listener` with the ids of sessions revoked on this instance or heard from another; returns the unsubscribe. */
+  [ON_REVOKE](listener: (ids: readonly string[]) => void): () => void;
 }
 
 /** The session service: Vendure's SessionService and Serverpod's session factory in one. */
@@ -70,8 +74,13 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   // leave the in-process layers (those before the first shared one) at once.
   const shared = chain.layers.findIndex((cache) => cache.subscribe);
   const local = new CacheChain(shared < 0 ? chain.layers : chain.layers.slice(0, shared), options.cacheTimeout);
-  const heard = (change: SessionChange) =>
-    void (change === 'all' ? local.clear() : change.gone ? local.setMissing(change.ids, cacheTtl) : local.delete(change.ids));
+  const revokeListeners = new Set<(ids: readonly string[]) => void>();
+  const heard = (change: SessionChange) => {
+    if (change === 'all') return void local.clear();
+    if (!change.gone) return void local.delete(change.ids);
+    void local.setMissing(change.ids, cacheTtl);
+    announceRevoked(change.ids);
+  };
   const listening = Promise.all([...chain.layers, rawStore].map((source) => source.subscribe?.(heard).catch(feedFailed)));
 
   function serializeSession(record: SessionRecord): CachedSession {
@@ -114,8 +123,22 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   }
 
   async function revoked(ids: string[]): Promise<string[]> {
-    if (ids.length > 0) await chain.setMissing(ids, cacheTtl);
+    if (ids.length === 0) return ids;
+    await chain.setMissing(ids, cacheTtl);
+    announceRevoked(ids);
     return ids;
+  }
+
+  function announceRevoked(ids: readonly string[]): void {
+    for (const listener of revokeListeners) {
+      try {
+        listener(ids);
+      } catch (error) {
+        process.emitWarning(`a revocation listener threw: ${error instanceof Error ? error.message : String(error)}`, {
+          code: 'SOJOURN_REVOKE_LISTENER',
+        });
+      }
+    }
   }
 
   async function cleanExpiredSessions(batchSize = options.cleanupBatchSize): Promise<number> {
@@ -265,6 +288,10 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     },
     [OPEN](kind, binding) {
       return new Session(engine, kind, binding);
+    },
+    [ON_REVOKE](listener) {
+      revokeListeners.add(listener);
+      return () => void revokeListeners.delete(listener);
     },
   };
   return manager;

@@ -34,6 +34,9 @@ describe('the published package', () => {
     expect(packed).toContain('dist/index.cjs');
     expect(packed).toContain('dist/index.d.ts');
     expect(packed).toContain('dist/index.d.cts');
+    for (const entry of ['redis', 'postgres']) {
+      for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) expect(packed).toContain(`dist/${entry}.${ext}`);
+    }
   });
 
   it('is importable from ESM and requirable from CJS, with the same surface', () => {
@@ -43,6 +46,18 @@ describe('the published package', () => {
     const cjs = run('node', ['-e', `const m = require('sojourn'); ${check}`], scratch);
     expect(Number(esm)).toBeGreaterThanOrEqual(10);
     expect(cjs).toBe(esm);
+  });
+
+  it('resolves every subpath export from ESM and CJS, and the core never loads a driver', () => {
+    const esm = `const r = await import('sojourn/redis'); const p = await import('sojourn/postgres');
+      console.log([typeof r.redisStore, typeof r.redisCache, typeof p.postgresStore, typeof p.schemaSql].join())`;
+    const cjs = `const r = require('sojourn/redis'); const p = require('sojourn/postgres');
+      console.log([typeof r.redisStore, typeof r.redisCache, typeof p.postgresStore, typeof p.schemaSql].join())`;
+    expect(run('node', ['--input-type=module', '-e', esm], scratch).trim()).toBe('function,function,function,function');
+    expect(run('node', ['-e', cjs], scratch).trim()).toBe('function,function,function,function');
+    const loaded = `require('sojourn'); require('sojourn/redis'); require('sojourn/postgres');
+      console.log(Object.keys(require.cache).filter((f) => /node_modules[\\/](redis|@redis|pg)[\\/]/.test(f)).length)`;
+    expect(run('node', ['-e', loaded], scratch).trim()).toBe('0');
   });
 
   it('serves a session from a CJS Express app', () => {
