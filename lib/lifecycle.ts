@@ -18,12 +18,14 @@ export class Lifecycle<S> {
   /** Created on first use: most requests never look at it. */
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
+    // Closed without a controller (see #run): the reason is made now, for the first reader.
+    if (this.#abortReason === undefined && this.state === 'closed') this.#abortReason = new SessionClosedSignal();
     if (this.#abortReason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason);
     return this.#controller.signal;
   }
 
   abort(reason: unknown): void {
-    if (this.#abortReason !== undefined) return;
+    if (this.#abortReason !== undefined || this.state === 'closed') return;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
   }
@@ -55,7 +57,9 @@ export class Lifecycle<S> {
       }
     }
     this.#listeners.clear();
-    this.abort(new SessionClosedSignal());
+    // An Error captures a stack trace, and most requests never read the signal: only one already
+    // handed out is aborted now; a later reader gets an aborted one from the getter.
+    if (this.#controller) this.abort(new SessionClosedSignal());
     this.state = 'closed';
     onClosed();
   }

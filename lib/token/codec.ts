@@ -35,9 +35,28 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url');
 }
 
-/** Constant-time check of a presented secret against the stored hash. */
+/**
+ * Constant-time check of a presented secret against the stored hash, on every lookup. Only the
+ * presented secret's sha256 is remembered (a pure function of it, bounded like the cookie memo):
+ * the comparison with the record's current hash is never skipped.
+ */
 export function secretMatches(secret: string, secretHash: string): boolean {
   const expected = Buffer.from(secretHash, 'base64url');
-  const actual = createHash('sha256').update(secret).digest();
+  const actual = digestOf(secret);
   return expected.length === actual.length && timingSafeEqual(actual, expected);
+}
+
+// ---------------------------------------------------------------------------------------
+
+const DIGESTS_MAX = 1024;
+const digests = new Map<string, Buffer>();
+
+function digestOf(secret: string): Buffer {
+  let digest = digests.get(secret);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(secret).digest();
+    if (digests.size >= DIGESTS_MAX) digests.delete(digests.keys().next().value!);
+    digests.set(secret, digest);
+  }
+  return digest;
 }
