@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { createSessionManager, type SessionManager } from '../manager.js';
+import type { SessionManager } from '../manager.js';
 import type { SessionOptions } from '../options.js';
 import { FAIL, type Session } from '../session.js';
-import { openHttpSession } from './http.js';
+import { managerFrom, openHttpSession } from './http.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -46,18 +46,6 @@ export function captureSessionErrors(): ErrorRequestHandler {
 }
 
 // ---------------------------------------------------------------------------------------
-
-export function managerFrom(options: SessionOptions | { manager: SessionManager }): SessionManager {
-  if (typeof options === 'object' && options !== null && 'manager' in options) {
-    if (Object.keys(options).length > 1) {
-      throw new TypeError('sojourn: option `manager` cannot be combined with other options (configure the manager instead)');
-    }
-    return options.manager;
-  }
-  const manager = createSessionManager(options as SessionOptions);
-  void manager.start();
-  return manager;
-}
 
 /** `GET /orders/:id` when a route matched (no ids in logs), the bare path otherwise. */
 function routeOf(req: Request): string {

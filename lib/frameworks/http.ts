@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import onFinished from 'on-finished';
-import { OPEN, type SessionManager } from '../manager.js';
-import type { ResolvedOptions } from '../options.js';
+import { createSessionManager, OPEN, type SessionManager } from '../manager.js';
+import type { ResolvedOptions, SessionOptions } from '../options.js';
 import { ABORT, LOAD, type Session } from '../session.js';
 import { cookieHeader, signToken } from '../token/cookie.js';
 import { extractToken, type PresentedToken } from '../token/extract.js';
@@ -24,6 +24,7 @@ export function openHttpSession(
     token: (token, expiresAt) => respondToken(res, options, presented, token, expiresAt),
     route,
   });
+  managers.set(session, manager);
   onFinished(res, () => {
     if (!res.writableFinished) session[ABORT](abortError());
     session.close().catch(() => {}); // listener failures are reported by the session itself
@@ -32,8 +33,27 @@ export function openHttpSession(
   return { session, ready: session[LOAD](presented?.token) };
 }
 
+/** `sessionMiddleware(options | { manager })`: the given manager, or one created from the options and started. */
+export function managerFrom(options: SessionOptions | { manager: SessionManager }): SessionManager {
+  if (typeof options === 'object' && options !== null && 'manager' in options) {
+    if (Object.keys(options).length > 1) {
+      throw new TypeError('sojourn: option `manager` cannot be combined with other options (configure the manager instead)');
+    }
+    return options.manager;
+  }
+  const manager = createSessionManager(options as SessionOptions);
+  void manager.start();
+  return manager;
+}
+
+/** The manager behind an HTTP session: a stream started on it later listens to its revocations. */
+export function managerOf(session: Session): SessionManager | undefined {
+  return managers.get(session);
+}
+
 // ---------------------------------------------------------------------------------------
 
+const managers = new WeakMap<Session, SessionManager>();
 let warnedHeadersSent = false;
 
 /**

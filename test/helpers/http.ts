@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http, { type IncomingMessage, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sign } from 'cookie-signature';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -59,4 +62,97 @@ export function deferred<T = void>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** `app` (a Node request listener) on an ephemeral port; `close()` drops open connections too. */
+export async function listen(app: RequestListener): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer(app);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/** One Server-Sent Event as a client sees it. */
+export interface SseEvent {
+  readonly event?: string;
+  readonly id?: string;
+  readonly data: string;
+}
+
+export interface SseClient {
+  readonly response: IncomingMessage;
+  /** Every event received so far. */
+  readonly events: readonly SseEvent[];
+  /** Every comment line received so far (`:ok` → `'ok'`). */
+  readonly comments: readonly string[];
+  /** Resolves once `count` events have been received (in total). */
+  received(count: number): Promise<readonly SseEvent[]>;
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
+  /** Disconnects, as a browser tab that is closed. */
+  close(): void;
+}
+
+/** A real HTTP client reading an event stream (what `EventSource` does, without reconnecting). */
+export async function connectEventStream(port: number, path: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  const req = http.get({ host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } });
+  req.on('error', () => {}); // the hang-up a test causes on purpose
+  const [response] = (await once(req, 'response')) as [IncomingMessage];
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  const waiting = new Set<() => void>();
+  let buffer = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    buffer += chunk;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      parseBlock(buffer.slice(0, end), events, comments);
+      buffer = buffer.slice(end + 2);
+    }
+    for (const wake of waiting) wake();
+  });
+  const ended = new Promise<void>((resolve) => response.on('end', resolve));
+  ended.catch(() => {});
+  return {
+    response,
+    events,
+    comments,
+    received(count) {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (events.length < count) return;
+          waiting.delete(check);
+          resolve(events.slice(0, count));
+        };
+        waiting.add(check);
+        check();
+      });
+    },
+    ended,
+    close: () => req.destroy(),
+  };
+}
+
+function parseBlock(block: string, events: SseEvent[], comments: string[]): void {
+  const event: { event?: string; id?: string; data?: string } = {};
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) {
+      comments.push(line.slice(1).trim());
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'data') event.data = event.data === undefined ? value : `${event.data}\n${value}`;
+    else if (field === 'event' || field === 'id') event[field] = value;
+  }
+  if (event.data !== undefined) events.push(event as SseEvent);
 }

@@ -1,0 +1,67 @@
+import type { Context, Middleware, ParameterizedContext } from 'koa';
+import type { SessionManager } from '../manager.js';
+import type { SessionOptions } from '../options.js';
+import { FAIL, type Session } from '../session.js';
+import { managerFrom, openHttpSession } from './http.js';
+import { openEventStream, type EventStream, type EventStreamOptions } from './sse.js';
+
+declare module 'koa' {
+  interface ExtendableContext {
+    /** The request's session: sojourn's `sessionMiddleware()` from `sojourn/koa`. */
+    session: Session;
+  }
+  interface DefaultState {
+    /** The request's session (the same object as `ctx.session`). */
+    session: Session;
+  }
+}
+
+export interface KoaSessionMiddleware extends Middleware {
+  /** The manager behind the middleware (created from the options, or the one given). */
+  readonly manager: SessionManager;
+}
+
+/**
+ * `app.use(sessionMiddleware())`: `ctx.session` (and `ctx.state.session`) on every request, closed
+ * once the response is finished or the client went away, with the error when downstream
+ * middleware threw. A failing store throws a `SessionStoreError` (503) into Koa's error handling.
+ * Koa 2 and Koa 3.
+ */
+export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): KoaSessionMiddleware {
+  const manager = managerFrom(options);
+  const middleware: Middleware = async (ctx, next) => {
+    const { session, ready } = openHttpSession(manager, ctx.req, ctx.res, 'request', () => routeOf(ctx));
+    ctx.session = session;
+    ctx.state.session = session;
+    try {
+      await ready;
+      await next();
+    } catch (error) {
+      session[FAIL](error); // the session closes with it once Koa has answered
+      throw error;
+    }
+  };
+  return Object.assign(middleware, { manager });
+}
+
+/**
+ * `const stream = eventStream(ctx)` in a route: the response becomes a Server-Sent Events stream
+ * and `ctx.session` a `'stream'` session that stays open until the stream ends, the client
+ * disconnects, or the session is revoked. Return from the route; send from your event source.
+ */
+export function eventStream(ctx: ParameterizedContext, options?: EventStreamOptions): EventStream {
+  const stream = openEventStream(ctx.session, ctx.req, ctx.res, options);
+  // The stream writes to the response itself: Koa 3 would report every client disconnect of a
+  // piped body as an app error, and body middleware (compression) would buffer the events.
+  ctx.respond = false;
+  return stream;
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** `GET /orders/:id` when a @koa/router route matched (no ids in logs), the bare path otherwise. */
+function routeOf(ctx: Context | ParameterizedContext): string {
+  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  const path = matched === undefined ? ctx.originalUrl.split('?')[0] : String(matched);
+  return `${ctx.method} ${path}`;
+}
