@@ -1,5 +1,5 @@
-import type { ResolvedOptions } from '../options.js';
-import { LOG_LEVELS, type LogEntry, type LogLevel, type SessionLog } from './types.js';
+import { resolveLogSettings, type ResolvedLogs } from './settings.js';
+import { LOG_LEVELS, type LogEntry, type LogLevel, type LogSettings, type SessionLog } from './types.js';
 
 export interface LogCall {
   level?: LogLevel;
@@ -7,38 +7,73 @@ export interface LogCall {
   meta?: Record<string, unknown>;
 }
 
-/** Collects a session's entries and hands one `SessionLog` to the sink when the session closes. */
-export class LogBuffer {
-  readonly #entries: LogEntry[] = [];
-  readonly #options: ResolvedOptions['logs'];
-  readonly #clock: () => number;
+/** What a session tells its log, asked each time: the kind, route, record and user may change. */
+export type LogContext = Pick<SessionLog, 'kind' | 'route' | 'sessionId' | 'userId' | 'startedAt'>;
 
-  constructor(options: ResolvedOptions['logs'], clock: () => number) {
-    this.#options = options;
+/**
+ * One session's log. Short sessions keep their entries and hand one `SessionLog` to the sink on
+ * close; long-lived ones (streams, WebSockets) hand each entry over as it comes, so a socket open
+ * for a day holds no growing buffer and its entries are seen while it is still open.
+ */
+export class LogBuffer {
+  #pending: LogEntry[] = [];
+  #settings: ResolvedLogs;
+  /** A long-lived session already sent entries: its close must be sent too, to end the story. */
+  #sent = false;
+  readonly #clock: () => number;
+  readonly #context: () => LogContext;
+
+  constructor(settings: ResolvedLogs, clock: () => number, context: () => LogContext) {
+    this.#settings = settings;
     this.#clock = clock;
+    this.#context = context;
+  }
+
+  /** Per-session overrides of the manager's `logs` settings (not the sink). */
+  configure(overrides: LogSettings): void {
+    this.#settings = resolveLogSettings(overrides, this.#settings, { sink: false });
   }
 
   add(message: string, { level = 'info', error, meta }: LogCall = {}): void {
     if (!LOG_LEVELS.includes(level)) throw new TypeError(`sojourn: log level must be one of ${LOG_LEVELS.join(', ')}`);
-    if (!this.#options.sink || rank(level) < rank(this.#options.level)) return;
-    this.#entries.push({ time: this.#clock(), level, message: String(message), error, meta });
+    if (!this.#settings.sink || rank(level) < rank(this.#settings.level)) return;
+    this.#pending.push({ time: this.#clock(), level, message: String(message), error, meta });
+    const context = this.#context();
+    if (isLongLived(context)) this.#send(context, { duration: this.#clock() - context.startedAt, error: undefined, slow: false, open: true });
   }
 
-  /** Sends the log when it is worth sending; a failing sink is reported, never thrown. */
-  flush(log: Omit<SessionLog, 'entries' | 'slow'>): void {
-    const { sink, slowMs, logAll } = this.#options;
+  /** The session closed: sends what is worth sending. A failing sink is reported, never thrown. */
+  flush(error: unknown): void {
+    const { sink, logAll, logSlow, slowMs, logFailed } = this.#settings;
     if (!sink) return;
-    const slow = log.duration > slowMs;
-    if (!logAll && !slow && log.error === undefined && this.#entries.length === 0) return;
+    const context = this.#context();
+    const duration = this.#clock() - context.startedAt;
+    const slow = !isLongLived(context) && duration > slowMs;
+    const failed = error !== undefined;
+    if (!logAll && !(logSlow && slow) && !(logFailed && failed) && this.#pending.length === 0 && !this.#sent) return;
+    this.#send(context, { duration, error, slow, open: false });
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  #send(context: LogContext, state: Pick<SessionLog, 'duration' | 'error' | 'slow' | 'open'>): void {
+    const entries = this.#pending;
+    this.#pending = [];
+    this.#sent = true;
+    const log: SessionLog = { ...context, ...state, entries };
     try {
-      Promise.resolve(sink({ ...log, slow, entries: this.#entries })).catch(reportSinkFailure);
-    } catch (error) {
-      reportSinkFailure(error);
+      Promise.resolve(this.#settings.sink!(log)).catch(reportSinkFailure);
+    } catch (sinkError) {
+      reportSinkFailure(sinkError);
     }
   }
 }
 
 // ---------------------------------------------------------------------------------------
+
+function isLongLived({ kind }: LogContext): boolean {
+  return kind === 'stream' || kind === 'websocket';
+}
 
 function rank(level: LogLevel): number {
   return LOG_LEVELS.indexOf(level);

@@ -13,7 +13,11 @@ export interface LogEntry {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-/** What a sink receives when a session closes. Never carries the token. */
+/**
+ * What a sink receives. A short session (request, task, internal) hands over one `SessionLog`
+ * when it closes. A long-lived one (stream, WebSocket) hands over one per entry as it comes
+ * (`open: true`), then a last one (`open: false`) when it closes. Never carries the token.
+ */
 export interface SessionLog {
   readonly kind: SessionKind;
   /** `METHOD /route/:pattern` for requests (the pattern when one matched, the path otherwise). */
@@ -21,22 +25,37 @@ export interface SessionLog {
   readonly sessionId: string | undefined;
   readonly userId: Id | undefined;
   readonly startedAt: number;
+  /** Milliseconds from start to close (to now while `open`). */
   readonly duration: number;
   /** What the unit of work failed with, if it did. */
   readonly error: unknown;
+  /** Longer than `slowMs`; never for long-lived sessions. */
   readonly slow: boolean;
+  /** The session is still open: a long-lived session's entries, sent as they come. */
+  readonly open: boolean;
   readonly entries: readonly LogEntry[];
 }
 
 export type LogSink = (log: SessionLog) => void | Promise<void>;
 
-export interface LogOptions {
-  /** Receives one `SessionLog` per session worth logging. @default none (logging off) */
-  sink?: LogSink;
-  /** Entries below this level are dropped. @default 'info' */
+/** Which sessions are logged and what they keep; Serverpod's `LogSettings` under one name each. */
+export interface LogSettings {
+  /** Entries below this level are dropped (Serverpod `logLevel`). @default 'info' */
   level?: LogLevel;
-  /** A session that took longer is logged with `slow: true`. @default 1000 */
-  slowMs?: Duration;
-  /** Log every session, not only failed, slow or ones with entries. @default false */
+  /** Log every session (Serverpod `logAllSessions`). @default true unless NODE_ENV is 'production' */
   logAll?: boolean;
+  /** Log sessions slower than `slowMs` (Serverpod `logSlowSessions`). @default true */
+  logSlow?: boolean;
+  /** What counts as slow (Serverpod `slowSessionDuration`). @default 1000 */
+  slowMs?: Duration;
+  /** Log sessions that closed with an error (Serverpod `logFailedSessions`). @default true */
+  logFailed?: boolean;
+}
+
+export interface LogOptions extends LogSettings {
+  /**
+   * Receives the logs: a function, `consoleSink()` or `pinoSink(logger)`. Without one nothing is
+   * logged, whatever the other settings say. @default none
+   */
+  sink?: LogSink;
 }

@@ -1,0 +1,248 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { SessionConfigError } from '../errors.js';
+import { OPEN, ON_REVOKE, type SessionManager } from '../manager.js';
+import type { ResolvedOptions } from '../options.js';
+import { ABORT, FAIL, LOAD, type Session } from '../session.js';
+import { cookieHeader, signToken } from '../token/cookie.js';
+import { extractToken } from '../token/extract.js';
+
+export interface WebSocketSessionsOptions {
+  /** The manager your HTTP middleware uses (same store, caches and token settings). */
+  manager: SessionManager;
+  /**
+   * Refuse the upgrade with 401 unless the client presents a valid session (`'session'`) or an
+   * authenticated one (`'user'`). @default false (anyone connects; the session may have no record)
+   */
+  require?: 'session' | 'user' | false;
+  /**
+   * Also read the token from this query parameter (`?token=…`), after the cookie and bearer
+   * header. Opt-in: URLs end up in proxy and access logs. @default undefined (never)
+   */
+  queryParam?: string;
+  /** Refuse the upgrade with 403 unless its `Origin` is one of these. @default undefined (any origin) */
+  origins?: readonly string[];
+  /** Close code sent when the socket's session is revoked, on any instance. @default 4401 */
+  revokedCode?: number;
+  /**
+   * A token created or cleared after the handshake (`authenticate`, the first write of a socket
+   * that had no session, `destroy`) cannot travel in a header any more: it is handed here, to
+   * send in your own protocol. Without it a new token stays on the server (warning
+   * `SOJOURN_WEBSOCKET_TOKEN`). @default undefined
+   */
+  onToken?: (ws: WebSocket, token: string | undefined, expiresAt: number | undefined) => void;
+}
+
+export interface WebSocketSessions {
+  readonly manager: SessionManager;
+  /** Sockets open with a session now. */
+  readonly size: number;
+  /**
+   * `server.on('upgrade', sockets.handleUpgrade(wss))`: resolves the token, refuses or upgrades,
+   * then `wss.emit('connection', ws, req)`; `sessionOf(ws)` is the socket's session.
+   */
+  handleUpgrade(wss: WebSocketServer): (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Stops listening for revocations and closes every socket's session (the sockets with 1001). */
+  close(): Promise<void>;
+}
+
+const sessions = new WeakMap<WebSocket, Session>();
+
+/** The session of a socket upgraded by `websocketSessions().handleUpgrade`; closed when the socket closes. */
+export function sessionOf(ws: WebSocket): Session {
+  const session = sessions.get(ws);
+  if (!session) throw new TypeError('sojourn: this socket was not upgraded by websocketSessions().handleUpgrade');
+  return session;
+}
+
+/**
+ * One `kind: 'websocket'` session per connection, opened at the upgrade from the cookie or bearer
+ * token (the HTTP rules), closed when the socket closes; a revoke on any instance closes the
+ * socket with `revokedCode`.
+ */
+export function websocketSessions(options: WebSocketSessionsOptions): WebSocketSessions {
+  const { manager, require, queryParam, origins, revokedCode, onToken } = validate(options);
+  const live = new Set<Connection>();
+  const stopListening = manager[ON_REVOKE]((ids) => revoke(live, ids, revokedCode));
+  const extraHeaders = new WeakMap<IncomingMessage, string[]>();
+  const watched = new WeakSet<WebSocketServer>();
+
+  async function upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', destroyQuietly); // Node removed its own listener from an upgraded socket
+    if (origins && !origins.includes(String(req.headers.origin))) return refuse(socket, 403, []);
+    const presented = presentedToken(req, manager.options, queryParam);
+    const handshake: string[] = []; // token headers for the 101 (or the refusal)
+    let connection: Connection | undefined;
+    const route = `GET ${(req.url ?? '/').split('?')[0]}`; // never the query: it may hold the token
+    const session = manager[OPEN]('websocket', {
+      token: (token, expiresAt) => {
+        if (connection) return afterHandshake(connection.ws, token, expiresAt, onToken);
+        handshake.splice(0, handshake.length, ...tokenHeaders(manager.options, presented?.via, token, expiresAt));
+      },
+      route: () => route,
+    });
+    socket.once('close', () => {
+      if (connection) return;
+      session[ABORT](abortError('the client went away during the upgrade'));
+      session.close().catch(() => {});
+    });
+    try {
+      if (presented && presented.token === undefined) handshake.push(...tokenHeaders(manager.options, presented.via, undefined, undefined));
+      await session[LOAD](presented?.token);
+    } catch (error) {
+      await session.close({ error });
+      return refuse(socket, 503, []);
+    }
+    if (!allowed(session, require)) {
+      await session.close();
+      return refuse(socket, 401, handshake);
+    }
+    if (socket.destroyed) return;
+    extraHeaders.set(req, handshake);
+    if (!watched.has(wss)) {
+      watched.add(wss);
+      wss.on('headers', (headers, request) => void headers.push(...(extraHeaders.get(request) ?? [])));
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      connection = bind(ws, session, live);
+      wss.emit('connection', ws, req);
+    });
+  }
+
+  return {
+    manager,
+    get size() {
+      return live.size;
+    },
+    handleUpgrade(wss) {
+      return (req, socket, head) => {
+        upgrade(wss, req, socket, head).catch((error: unknown) => {
+          process.emitWarning(`WebSocket upgrade failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_WEBSOCKET_UPGRADE' });
+          socket.destroy();
+        });
+      };
+    },
+    async close() {
+      stopListening();
+      await Promise.all([...live].map(({ session }) => session.close()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+
+interface Connection {
+  readonly ws: WebSocket;
+  readonly session: Session;
+}
+
+type Resolved = Required<Omit<WebSocketSessionsOptions, 'queryParam' | 'origins' | 'onToken'>> &
+  Pick<WebSocketSessionsOptions, 'queryParam' | 'origins' | 'onToken'>;
+
+function validate(options: WebSocketSessionsOptions): Resolved {
+  if (typeof options !== 'object' || options === null) throw new SessionConfigError('websocketSessions', 'takes an options object');
+  const { manager, require = false, queryParam, origins, revokedCode = 4401, onToken } = options;
+  if (typeof manager?.[OPEN] !== 'function') throw new SessionConfigError('manager', 'must be a sojourn session manager (createSessionManager)');
+  if (require !== false && require !== 'session' && require !== 'user') throw new SessionConfigError('require', "must be 'session', 'user' or false");
+  if (queryParam !== undefined && (typeof queryParam !== 'string' || queryParam.length === 0)) throw new SessionConfigError('queryParam', 'must be a non-empty string');
+  if (origins !== undefined && (!Array.isArray(origins) || !origins.every((o) => typeof o === 'string'))) throw new SessionConfigError('origins', 'must be an array of origins');
+  const validCode = Number.isInteger(revokedCode) && ((revokedCode >= 3000 && revokedCode <= 4999) || [1000, 1001, 1008].includes(revokedCode));
+  if (!validCode) throw new SessionConfigError('revokedCode', 'must be 1000, 1001, 1008 or an application code 3000–4999');
+  if (onToken !== undefined && typeof onToken !== 'function') throw new SessionConfigError('onToken', 'must be a function');
+  return { manager, require, queryParam, origins: origins && [...origins], revokedCode, onToken };
+}
+
+/** The HTTP rules (cookie / bearer in `tokenMethod` order), then the opt-in query parameter. */
+function presentedToken(req: IncomingMessage, options: ResolvedOptions, queryParam: string | undefined) {
+  const presented = extractToken(req.headers, options);
+  if (presented || queryParam === undefined) return presented;
+  const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get(queryParam);
+  return token ? { via: 'query' as const, token } : undefined;
+}
+
+function allowed(session: Session, require: Resolved['require']): boolean {
+  if (require === 'user') return session.isAuthenticated;
+  if (require === 'session') return session.id !== undefined;
+  return true;
+}
+
+/** The socket now carries the session: its close (or error) closes the session, and the reverse. */
+function bind(ws: WebSocket, session: Session, live: Set<Connection>): Connection {
+  const connection = { ws, session };
+  sessions.set(ws, session);
+  live.add(connection);
+  ws.on('error', (error) => session[FAIL](error));
+  ws.once('close', (code) => {
+    live.delete(connection);
+    session[ABORT](abortError(`the WebSocket closed (${code})`));
+    session.close().catch(() => {});
+  });
+  session.addWillCloseListener(() => {
+    if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(1001, 'session closed');
+  });
+  return connection;
+}
+
+/**
+ * Closes the sockets whose session was revoked. Deferred one turn: `authenticate` deletes the
+ * guest record (a revoke of the socket's own id) just before it adopts the new one.
+ */
+function revoke(live: Set<Connection>, ids: readonly string[], code: number): void {
+  const gone = new Set(ids);
+  const hit = [...live].filter(({ session }) => session.id !== undefined && gone.has(session.id));
+  if (hit.length === 0) return;
+  setImmediate(() => {
+    for (const { ws, session } of hit) {
+      if (session.id === undefined || gone.has(session.id)) ws.close(code, 'session revoked');
+    }
+  });
+}
+
+let warnedToken = false;
+
+function afterHandshake(ws: WebSocket, token: string | undefined, expiresAt: number | undefined, onToken: Resolved['onToken']): void {
+  if (onToken) {
+    try {
+      onToken(ws, token, expiresAt);
+    } catch (error) {
+      process.emitWarning(`onToken threw: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_WEBSOCKET_TOKEN' });
+    }
+    return;
+  }
+  if (token === undefined || warnedToken) return;
+  warnedToken = true;
+  process.emitWarning('a WebSocket session got a new token after the handshake and no `onToken` was given: the client cannot learn it', {
+    code: 'SOJOURN_WEBSOCKET_TOKEN',
+  });
+}
+
+/** Header lines for the handshake response, by the way the token came in (every way when none did). */
+function tokenHeaders(options: ResolvedOptions, via: 'cookie' | 'bearer' | 'query' | undefined, token: string | undefined, expiresAt: number | undefined): string[] {
+  const methods = via ? [via] : options.tokenMethods;
+  const lines: string[] = [];
+  if (methods.includes('cookie')) {
+    const value = token === undefined ? undefined : signToken(token, options.secrets);
+    lines.push(`Set-Cookie: ${cookieHeader(options.cookie, value, (expiresAt ?? 0) - options.clock())}`);
+  }
+  if (methods.includes('bearer')) lines.push(`${options.tokenHeader}: ${token ?? ''}`);
+  return lines;
+}
+
+function refuse(socket: Duplex, status: 401 | 403 | 503, headers: readonly string[]): void {
+  if (socket.destroyed) return;
+  const body = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' }[status];
+  const head = [`HTTP/1.1 ${status} ${body}`, 'Connection: close', 'Content-Type: text/plain', `Content-Length: ${Buffer.byteLength(body)}`, ...headers];
+  socket.once('finish', () => socket.destroy());
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+function destroyQuietly(this: Duplex): void {
+  this.destroy();
+}
+
+function abortError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'AbortError';
+  return error;
+}
