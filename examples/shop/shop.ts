@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { captureSessionErrors, createSessionManager, sessionMiddleware, type SessionManager, type SessionOptions } from 'sojourn';
+import { captureSessionErrors, createSessionManager, eventStream, sessionMiddleware, type SessionManager, type SessionOptions } from 'sojourn';
 
 interface Order {
   id: number;
@@ -74,6 +74,12 @@ export function createShop(options: SessionOptions = {}): { app: Express; manage
     }
     await req.session.authenticate({ id: username, name: username }, 'password');
     res.json({ id: req.session.id, activeOrderId: req.session.activeOrderId ?? null });
+  });
+
+  // Server-Sent Events: the session stays open (a 'stream' session) until the client goes away or logs out.
+  app.get('/events', (req, res) => {
+    const stream = eventStream(req, res);
+    stream.send({ user: req.session.user?.id ?? null, activeOrderId: req.session.activeOrderId ?? null }, { event: 'session' });
   });
 
   app.post('/logout', async (req, res) => {

@@ -1,0 +1,72 @@
+/**
+ * fast-check arbitraries for everything a client can present as a session token. The shape of a
+ * valid token is restated here from DESIGN.md (`<uuid v7>.<32 bytes base64url>`), independently of
+ * lib/token/codec.ts, so the generators are checked against the contract, not against themselves.
+ */
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { v7 as uuidv7 } from 'uuid';
+
+/** A whole string shaped like a token (the contract, not the codec's regex). */
+export const TOKEN_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+const HEX = [...'0123456789abcdef'];
+const B64URL = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'];
+const LAST = [...'AEIMQUYcgkosw048'];
+/** Characters that are valid in no part of a token. */
+const NEVER = [...'+/=%~!"\\,*()[]{}<>?@#$&^`|:\u00e9\u00ff\u0080'];
+
+const chars = (alphabet: string[], length: number) => fc.string({ unit: fc.constantFrom(...alphabet), minLength: length, maxLength: length });
+
+/** Valid-shaped tokens built by fast-check (shrinkable; biased towards small ids). */
+export const shapedToken = fc
+  .tuple(chars(HEX, 8), chars(HEX, 4), chars(HEX, 3), fc.constantFrom('8', '9', 'a', 'b'), chars(HEX, 3), chars(HEX, 12), chars(B64URL, 42), fc.constantFrom(...LAST))
+  .map(([a, b, c, variant, d, e, secret, last]) => `${a}-${b}-7${c}-${variant}${d}-${e}.${secret}${last}`);
+
+/** A fresh random valid-shaped token no store knows (not shrinkable, never repeats). */
+export const randomToken = () => `${uuidv7()}.${randomBytes(32).toString('base64url')}`;
+export const unknownToken = fc.oneof(shapedToken, fc.nat().map(() => randomToken()));
+
+/** Maps any string onto what an HTTP/1.1 header value may carry (tab, printable ASCII, Latin-1 high bytes). */
+export function headerSafe(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    out += code === 9 || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff) ? ch : String.fromCharCode(0x20 + (code % 0x5f));
+  }
+  return out;
+}
+
+/** Everything that, trimmed, is not a token: every wrong shape, including near misses of a real one. */
+export function malformedToken(base: fc.Arbitrary<string> = shapedToken): fc.Arbitrary<string> {
+  const at = (token: string, i: number, ch: string) => token.slice(0, i) + ch + token.slice(i + 1);
+  return fc
+    .oneof(
+      fc.string({ maxLength: 120 }),
+      fc.string({ unit: 'binary', maxLength: 120 }).map(headerSafe),
+      fc.tuple(base, fc.nat(79), fc.constantFrom(...NEVER)).map(([t, i, ch]) => at(t, i, ch)),
+      fc.tuple(base, fc.nat(79)).map(([t, k]) => t.slice(0, k)),
+      fc.tuple(base, fc.string({ unit: fc.constantFrom(...B64URL, '.', '='), minLength: 1, maxLength: 12 })).map(([t, extra]) => t + extra),
+      base.map((t) => t.toUpperCase()),
+      fc.tuple(base, fc.constantFrom(...'012345689abcdef')).map(([t, v]) => at(t, 14, v)),
+      fc.tuple(base, fc.constantFrom(...'01234567cdef')).map(([t, v]) => at(t, 19, v)),
+      fc.tuple(base, fc.constantFrom(...B64URL.filter((c) => !LAST.includes(c)))).map(([t, c]) => at(t, 79, c)),
+      base.map((t) => `${t}=`),
+      base.map((t) => at(t, 36, '_')),
+      base.map((t) => t.replace('.', '..').slice(0, 80)),
+      base.map((t) => t.slice(37) + '.' + t.slice(0, 36)),
+      base.map((t) => Buffer.from(t).toString('base64')),
+      fc.tuple(fc.constantFrom('A', '0', '.', '-', '%41'), fc.integer({ min: 81, max: 8_000 })).map(([c, n]) => c.repeat(n)),
+      fc.tuple(base, fc.integer({ min: 2, max: 50 })).map(([t, n]) => t.repeat(n)),
+      fc.constantFrom('', ' ', 'null', 'undefined', '[object Object]', '0', '-1', 'true', '\t', '..', 's:', 'Bearer'),
+    )
+    .filter((value) => !TOKEN_SHAPE.test(value.trim()));
+}
+
+/** Another secret for a real id: valid-shaped, wrong. */
+export function forge(token: string, secret: string = randomBytes(32).toString('base64url')): string {
+  return `${token.slice(0, 36)}.${secret}`;
+}
+
+/** The secret half of a token: what must never be echoed or stored. */
+export const secretOf = (token: string) => token.slice(37);
