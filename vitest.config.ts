@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { alias: { sojourn: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: [
+      { find: /^sojourn\/(koa|websocket|redis|postgres)$/, replacement: fileURLToPath(new URL('./lib/$1.ts', import.meta.url)) },
+      { find: /^sojourn$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/redis.ts', 'test/setup/postgres.ts'],

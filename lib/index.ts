@@ -1,16 +1,22 @@
 export { createSessionManager, type SessionManager } from './manager.js';
 export { sessionMiddleware, captureSessionErrors, type SessionMiddleware } from './frameworks/express.js';
+export { eventStream, type EventStream, type EventStreamOptions, type EventOptions } from './frameworks/sse.js';
 export { Session, type SessionBinding } from './session.js';
 export type { WillCloseListener } from './lifecycle.js';
 export { memoryStore } from './stores/memory.js';
 export { lruCache, type LruCacheOptions } from './caches/lru.js';
 export { noCache } from './caches/none.js';
+export { memoryQueue } from './tasks/memory.js';
+export type { FutureCalls, FutureCallHandler, ScheduleOptions, RecurringOptions } from './tasks/future-calls.js';
+export type { FutureCallOptions, RetryOptions } from './tasks/options.js';
+export type { FutureCallQueue, QueuedCall, ClaimedCall, Reschedule } from './tasks/types.js';
 export { SessionError, SessionClosedError, SessionStoreError, SessionConfigError } from './errors.js';
 export { DEFAULTS, type SessionOptions, type CookieOptions, type TokenMethod, type MergeActiveOrder } from './options.js';
 export type { Duration } from './duration.js';
 export type { SessionStore, SessionPatch } from './stores/types.js';
 export type { SessionCache, CacheLookup } from './caches/types.js';
-export type { LogSink, LogLevel, LogEntry, LogOptions, SessionLog } from './logs/types.js';
+export type { LogSink, LogLevel, LogEntry, LogOptions, LogSettings, SessionLog } from './logs/types.js';
+export { consoleSink, pinoSink, type ConsoleSinkOptions, type PinoLike } from './logs/sinks.js';
 export type { LogCall } from './logs/buffer.js';
 export type {
   CachedSession,

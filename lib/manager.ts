@@ -11,6 +11,7 @@ import { newToken } from './token/codec.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionRecord, SessionSummary, SessionUser } from './types.js';
 import { deepFreeze, idOf, jsonCopy } from './values.js';
 import { OpenSessions } from './open-sessions.js';
+import { createFutureCalls, START, STOP, type FutureCalls } from './tasks/future-calls.js';
 
 /** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
 const CLEANUP_LOCK_TTL = 10 * 60_000;
@@ -26,6 +27,8 @@ export interface SessionManager {
   readonly caches: readonly SessionCache[];
   /** How many Session objects are open now: a leak gauge. */
   readonly openSessions: number;
+  /** Durable work after the request: `register`, `callWithDelay`, `callAtTime`, `every`, `cancel`. */
+  readonly futureCalls: FutureCalls;
   /** Schedules the periodic cleanup (timers are unref'd). Idempotent. */
   start(): Promise<void>;
   /** Stops timers, closes open sessions, waits for a running cleanup, closes the store and caches. */
@@ -63,7 +66,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   const options = resolveOptions(input);
   const { clock, cacheTtl, duration, absoluteDuration } = options;
   const rawStore = options.store ?? memoryStore();
-  const store = guardStore(rawStore);
+  const store = guardStore(rawStore, options.storeTimeout);
   const chain = new CacheChain(options.caches ?? [lruCache()], options.cacheTimeout);
   const open = new OpenSessions();
   // A shared cache (Redis) or the store (PostgreSQL) may offer a fleet-wide lock for the cleanup job.
@@ -176,21 +179,33 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     closed: (session) => open.delete(session),
   };
 
+  // Task sessions read their record from the store (fresh, and no renewal: a task is not the user's activity).
+  const futureCalls = createFutureCalls(options.futureCalls, clock, {
+    open: (binding) => new Session(engine, 'task', binding),
+    async load(id) {
+      const record = await store.get(id);
+      return record && record.expiresAt > clock() ? serializeSession(record) : undefined;
+    },
+  });
+
   const manager: SessionManager = {
     options,
     store: rawStore,
     caches: chain.layers,
+    futureCalls,
     get openSessions() {
       return open.size;
     },
     async start() {
       await listening;
+      futureCalls[START]();
       if (cleanupTimer || options.cleanupInterval === false) return;
       cleanupTimer = setInterval(() => {
         manager.triggerCleanSessionsJob().catch(() => {}); // reported by the job itself
       }, options.cleanupInterval).unref();
     },
     async close() {
+      await futureCalls[STOP](); // stops claiming, waits for running calls (their sessions are still open)
       clearInterval(cleanupTimer);
       cleanupTimer = undefined;
       await open.closeAll();

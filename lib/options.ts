@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionCache } from './caches/types.js';
-import { toMs, type Duration } from './duration.js';
+import type { Duration } from './duration.js';
 import { SessionConfigError } from './errors.js';
-import type { LogOptions, LogSink, LogLevel } from './logs/types.js';
-import { LOG_LEVELS } from './logs/types.js';
+import { resolveLogSettings, type ResolvedLogs } from './logs/settings.js';
+import type { LogOptions } from './logs/types.js';
 import type { SessionStore } from './stores/types.js';
+import { resolveFutureCallOptions, type FutureCallOptions, type ResolvedFutureCallOptions } from './tasks/options.js';
 import type { Id, SessionUser } from './types.js';
+import { describe, durationOption, functionOption, integerOption, optionGroup } from './validate.js';
 
 export type TokenMethod = 'cookie' | 'bearer';
 
@@ -54,14 +56,18 @@ export interface SessionOptions {
   cacheTtl?: Duration;
   /** A cache call slower than this counts as a miss. @default 50 */
   cacheTimeout?: Duration;
+  /** A store call slower than this fails with `SessionStoreError` (a hung store cannot hold requests forever). @default '5s' */
+  storeTimeout?: Duration;
   /** How often `start()` runs the expired-session cleanup; `false` turns it off. @default '1h' */
   cleanupInterval?: Duration | false;
   /** Records deleted per batch by the cleanup job. @default 1000 */
   cleanupBatchSize?: number;
   /** Picks the order kept at login. @default keeps the guest's order */
   mergeActiveOrder?: MergeActiveOrder;
-  /** Session logs, written when a session closes. @default none */
+  /** Session logs: `{ sink, level, logAll, logSlow, slowMs, logFailed }`. @default none (no sink: nothing logged) */
   logs?: LogOptions;
+  /** Future calls: `{ queue, concurrency, pollInterval, lease, retries }`. @default memoryQueue(), 1, '1s', '30s', 0 */
+  futureCalls?: FutureCallOptions;
   /** Epoch milliseconds; inject for tests. @default Date.now */
   clock?: () => number;
 }
@@ -82,15 +88,12 @@ export interface ResolvedOptions {
   readonly absoluteDuration: number;
   readonly cacheTtl: number;
   readonly cacheTimeout: number;
+  readonly storeTimeout: number;
   readonly cleanupInterval: number | false;
   readonly cleanupBatchSize: number;
   readonly mergeActiveOrder: MergeActiveOrder;
-  readonly logs: {
-    readonly sink: LogSink | undefined;
-    readonly level: LogLevel;
-    readonly slowMs: number;
-    readonly logAll: boolean;
-  };
+  readonly logs: ResolvedLogs;
+  readonly futureCalls: ResolvedFutureCallOptions;
   readonly clock: () => number;
 }
 
@@ -103,17 +106,20 @@ export const DEFAULTS = Object.freeze({
   absoluteDuration: '365d',
   cacheTtl: '5m',
   cacheTimeout: 50,
+  storeTimeout: '5s',
   cleanupInterval: '1h',
   cleanupBatchSize: 1000,
   logLevel: 'info',
   slowMs: 1000,
+  logSlow: true,
+  logFailed: true,
 } as const);
 
 const keepGuestOrder: MergeActiveOrder = ({ guestOrderId }) => guestOrderId;
 const KNOWN = new Set<string>([
   'store', 'cache', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration',
-  'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'cleanupInterval', 'cleanupBatchSize',
-  'mergeActiveOrder', 'logs', 'clock',
+  'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'cleanupInterval', 'cleanupBatchSize',
+  'mergeActiveOrder', 'logs', 'clock', 'futureCalls',
 ]);
 
 /** Validates once and returns a frozen copy; the caller's object is never touched. */
@@ -123,8 +129,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     if (!KNOWN.has(key)) throw new SessionConfigError(key, 'is not a sojourn option');
   }
   const tokenMethods = resolveTokenMethods(options.tokenMethod);
-  const duration = durationMs('duration', options.duration, DEFAULTS.duration, 1);
-  const absoluteDuration = durationMs('absoluteDuration', options.absoluteDuration, DEFAULTS.absoluteDuration, 1);
+  const duration = durationOption('duration', options.duration, DEFAULTS.duration, 1);
+  const absoluteDuration = durationOption('absoluteDuration', options.absoluteDuration, DEFAULTS.absoluteDuration, 1);
   if (absoluteDuration < duration) {
     throw new SessionConfigError('absoluteDuration', 'must not be shorter than `duration`');
   }
@@ -138,16 +144,18 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     cookie: resolveCookie(options.cookie),
     duration,
     absoluteDuration,
-    cacheTtl: durationMs('cacheTtl', options.cacheTtl, DEFAULTS.cacheTtl, 1),
-    cacheTimeout: durationMs('cacheTimeout', options.cacheTimeout, DEFAULTS.cacheTimeout, 1),
+    cacheTtl: durationOption('cacheTtl', options.cacheTtl, DEFAULTS.cacheTtl, 1),
+    cacheTimeout: durationOption('cacheTimeout', options.cacheTimeout, DEFAULTS.cacheTimeout, 1),
+    storeTimeout: durationOption('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout, 1),
     cleanupInterval:
       options.cleanupInterval === false
         ? false
-        : durationMs('cleanupInterval', options.cleanupInterval, DEFAULTS.cleanupInterval, 1_000),
-    cleanupBatchSize: positiveInteger('cleanupBatchSize', options.cleanupBatchSize, DEFAULTS.cleanupBatchSize),
-    mergeActiveOrder: fn('mergeActiveOrder', options.mergeActiveOrder) ?? keepGuestOrder,
+        : durationOption('cleanupInterval', options.cleanupInterval, DEFAULTS.cleanupInterval, 1_000),
+    cleanupBatchSize: integerOption('cleanupBatchSize', options.cleanupBatchSize, DEFAULTS.cleanupBatchSize, 1),
+    mergeActiveOrder: functionOption('mergeActiveOrder', options.mergeActiveOrder) ?? keepGuestOrder,
     logs: resolveLogs(options.logs),
-    clock: fn('clock', options.clock) ?? Date.now,
+    futureCalls: resolveFutureCallOptions(options.futureCalls),
+    clock: functionOption('clock', options.clock) ?? Date.now,
   });
 }
 
@@ -210,11 +218,8 @@ function resolveSecrets(value: unknown, methods: readonly TokenMethod[]): readon
 }
 
 function resolveCookie(value: unknown): Readonly<ResolvedCookie> {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new SessionConfigError('cookie', 'must be an object');
-  }
-  const c = (value ?? {}) as CookieOptions;
-  rejectUnknown('cookie', c, COOKIE_KEYS);
+  // express-session habits (`cookie.maxAge`) fail loudly instead of being silently ignored.
+  const c = optionGroup('cookie', value, COOKIE_KEYS) as CookieOptions;
   const text = (name: string, v: unknown, fallback: string | undefined) => {
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || v.length === 0) throw new SessionConfigError(`cookie.${name}`, 'must be a non-empty string');
@@ -227,7 +232,7 @@ function resolveCookie(value: unknown): Readonly<ResolvedCookie> {
   };
   const name = text('name', c.name, DEFAULTS.cookieName)!;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new SessionConfigError('cookie.name', 'is not a valid cookie name');
-  const sameSite = c.sameSite ?? 'lax';
+  const sameSite = c.sameSite === undefined ? 'lax' : c.sameSite;
   if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
     throw new SessionConfigError('cookie.sameSite', "must be 'lax', 'strict' or 'none'");
   }
@@ -244,35 +249,17 @@ function resolveCookie(value: unknown): Readonly<ResolvedCookie> {
   });
 }
 
+/** `logAll` follows the environment (Serverpod: development only); the rest are fixed defaults. */
 function resolveLogs(value: unknown): ResolvedOptions['logs'] {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new SessionConfigError('logs', 'must be an object');
-  }
-  const logs = (value ?? {}) as LogOptions;
-  rejectUnknown('logs', logs, LOG_KEYS);
-  const level = logs.level ?? DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(level as LogLevel)) throw new SessionConfigError('logs.level', `must be one of ${LOG_LEVELS.join(', ')}`);
-  if (logs.logAll !== undefined && typeof logs.logAll !== 'boolean') throw new SessionConfigError('logs.logAll', 'must be a boolean');
-  return Object.freeze({
-    sink: fn('logs.sink', logs.sink),
-    level,
-    slowMs: durationMs('logs.slowMs', logs.slowMs, DEFAULTS.slowMs, 0),
-    logAll: logs.logAll ?? false,
-  });
-}
-
-function durationMs(name: string, value: unknown, fallback: Duration, min: number): number {
-  const ms = toMs(value === undefined ? fallback : value);
-  if (ms === undefined || ms < min) {
-    throw new SessionConfigError(name, `must be a duration of at least ${min} ms (a number of ms or a string like '30d'), got ${describe(value)}`);
-  }
-  return ms;
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) throw new SessionConfigError(name, `must be a positive integer, got ${describe(value)}`);
-  return value as number;
+  const fallback: ResolvedLogs = {
+    sink: undefined,
+    level: DEFAULTS.logLevel,
+    logAll: process.env.NODE_ENV !== 'production',
+    logSlow: DEFAULTS.logSlow,
+    slowMs: DEFAULTS.slowMs,
+    logFailed: DEFAULTS.logFailed,
+  };
+  return resolveLogSettings(value, fallback, { sink: true });
 }
 
 function headerName(name: string, value: unknown, fallback: string): string {
@@ -283,25 +270,8 @@ function headerName(name: string, value: unknown, fallback: string): string {
   return value.toLowerCase();
 }
 
-function fn<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new SessionConfigError(name, 'must be a function');
-  return value;
-}
-
 const COOKIE_KEYS = new Set(['name', 'path', 'domain', 'sameSite', 'secure', 'httpOnly', 'partitioned']);
-const LOG_KEYS = new Set(['sink', 'level', 'slowMs', 'logAll']);
-
-/** express-session habits (`cookie.maxAge`) must fail loudly, not be silently ignored. */
-function rejectUnknown(group: string, value: object, known: ReadonlySet<string>): void {
-  for (const key of Object.keys(value)) {
-    if (!known.has(key)) throw new SessionConfigError(`${group}.${key}`, `is not a sojourn ${group} option`);
-  }
-}
 
 function hasMethods(value: unknown, methods: string[]): boolean {
   return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : String(value);
 }

@@ -4,3 +4,5 @@
  */
 export { postgresStore, type PostgresStore, type PostgresStoreOptions } from './stores/postgres.js';
 export { schemaSql, SCHEMA_VERSION, DEFAULT_TABLE, type PostgresTableOptions } from './postgres/schema.js';
+export { postgresQueue, type PostgresQueue, type PostgresQueueOptions } from './postgres/queue.js';
+export { queueSchemaSql, QUEUE_SCHEMA_VERSION, DEFAULT_QUEUE_TABLE, type PostgresQueueTableOptions } from './postgres/queue-schema.js';

@@ -13,5 +13,6 @@
  */
 export { redisStore, type RedisStoreOptions } from './stores/redis.js';
 export { redisCache, type RedisCacheOptions } from './caches/redis.js';
+export { redisQueue, type RedisQueueOptions } from './redis/queue.js';
 export type { RedisClient, RedisSubscriber } from './redis/client.js';
 export type { SessionChange, SubscribeToChanges } from './caches/types.js';

@@ -1,6 +1,7 @@
 import { SessionClosedError } from './errors.js';
 import { Lifecycle, type WillCloseListener } from './lifecycle.js';
 import { LogBuffer, type LogCall } from './logs/buffer.js';
+import type { LogSettings } from './logs/types.js';
 import type { ResolvedOptions } from './options.js';
 import type { Resolution } from './resolver.js';
 import type { SessionPatch } from './stores/types.js';
@@ -31,6 +32,8 @@ export interface SessionBinding {
 export const LOAD = Symbol('sojourn.load');
 export const ABORT = Symbol('sojourn.abort');
 export const FAIL = Symbol('sojourn.fail');
+export const STREAM = Symbol('sojourn.stream');
+export const BIND = Symbol('sojourn.bind');
 
 /**
  * One unit of work (a request, a stream, a socket, a task, or an internal job) bound to a
@@ -169,7 +172,16 @@ export class Session {
 
   log(message: string, options?: LogCall): void {
     this.#assertOpen('log');
-    (this.#log ??= new LogBuffer(this.#engine.options.logs, this.#engine.options.clock)).add(message, options);
+    this.#logger().add(message, options);
+  }
+
+  /**
+   * Overrides the manager's `logs` settings (not the sink) for this session, e.g. in one route:
+   * `req.session.setLogOptions({ logAll: false })`. `level` applies to entries logged from now on.
+   */
+  setLogOptions(overrides: LogSettings): void {
+    this.#assertOpen('setLogOptions');
+    this.#logger().configure(overrides);
   }
 
   /** Runs the will-close listeners, writes the log, then refuses use. Idempotent. */
@@ -192,6 +204,12 @@ export class Session {
     if (resolution.renewed) this.#binding?.token(token, resolution.session.expiresAt);
   }
 
+  /** A task session takes the record its call was scheduled with; `undefined`: it is gone, writes are refused. */
+  [BIND](record: CachedSession | undefined): void {
+    this.#record = record;
+    this.#lost = record === undefined;
+  }
+
   /** The client went away: abort the signal now, close follows. */
   [ABORT](reason: unknown): void {
     this.#lifecycle.abort(reason);
@@ -200,6 +218,12 @@ export class Session {
   /** The unit of work failed: close will report this error (set by error-capturing middleware). */
   [FAIL](error: unknown): void {
     this.#lifecycle.error ??= error;
+  }
+
+  /** The request became a stream (SSE): the session now lives as long as the stream does. */
+  [STREAM](): void {
+    this.#assertOpen('stream');
+    (this as { kind: SessionKind }).kind = 'stream';
   }
 
   #view(member: string): CachedSession | undefined {
@@ -246,24 +270,26 @@ export class Session {
     this.#binding?.token(token, session.expiresAt);
   }
 
-  #listenerFailed(error: unknown): void {
-    const { logs, clock } = this.#engine.options;
-    (this.#log ??= new LogBuffer(logs, clock)).add('will-close listener threw', { level: 'error', error });
-    const warning = new Error(`a will-close listener threw (${this.kind} session)`, { cause: error });
-    process.emitWarning(warning.message, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
-  }
-
-  #closed(): void {
-    const { clock } = this.#engine.options;
-    (this.#log ??= new LogBuffer(this.#engine.options.logs, clock)).flush({
+  /** Created on first use; asks the session for its context each time (kind, record and user change). */
+  #logger(): LogBuffer {
+    this.#log ??= new LogBuffer(this.#engine.options.logs, this.#engine.options.clock, () => ({
       kind: this.kind,
       route: this.#binding?.route?.(),
       sessionId: this.#record?.id,
       userId: this.#record?.userId,
       startedAt: this.#startedAt,
-      duration: clock() - this.#startedAt,
-      error: this.#lifecycle.error,
-    });
+    }));
+    return this.#log;
+  }
+
+  #listenerFailed(error: unknown): void {
+    this.#logger().add('will-close listener threw', { level: 'error', error });
+    const warning = new Error(`a will-close listener threw (${this.kind} session)`, { cause: error });
+    process.emitWarning(warning.message, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
+  }
+
+  #closed(): void {
+    this.#logger().flush(this.#lifecycle.error);
     this.#engine.closed(this);
   }
 }

@@ -205,6 +205,7 @@ describe('after close, every member but kind/state/isClosed/id throws SessionClo
     ['addWillCloseListener', (s) => s.addWillCloseListener(() => {})],
     ['removeWillCloseListener', (s) => s.removeWillCloseListener(() => {})],
     ['log', (s) => s.log('late')],
+    ['setLogOptions', (s) => s.setLogOptions({ logAll: true })],
   ];
 
   it('the table covers every public member of Session', () => {

@@ -55,9 +55,11 @@ describe('resolveOptions: defaults', () => {
       absoluteDuration: 365 * 86_400_000,
       cacheTtl: 5 * 60_000,
       cacheTimeout: 50,
+      storeTimeout: 5_000,
       cleanupInterval: 3_600_000,
       cleanupBatchSize: 1000,
-      logs: { sink: undefined, level: 'info', slowMs: 1000, logAll: false },
+      // logAll: on outside production (vitest runs with NODE_ENV=test); see the environment tests
+      logs: { sink: undefined, level: 'info', logAll: true, logSlow: true, slowMs: 1000, logFailed: true },
       clock: Date.now,
     });
     expect(resolved.mergeActiveOrder({ guestOrderId: 'o-1', user: { id: 1 } })).toBe('o-1');
@@ -76,12 +78,13 @@ describe('resolveOptions: defaults', () => {
       cleanupInterval: false,
       cache: false,
       cookie: { httpOnly: false },
-      logs: { slowMs: 0, logAll: false },
+      logs: { slowMs: 0, logAll: false, logSlow: false, logFailed: false },
     });
     expect(resolved.cleanupInterval).toBe(false);
     expect(resolved.caches).toEqual([]);
     expect(resolved.cookie.httpOnly).toBe(false);
     expect(resolved.logs.slowMs).toBe(0);
+    expect(resolved.logs).toMatchObject({ logAll: false, logSlow: false, logFailed: false });
   });
 
   it('exposes frozen DEFAULTS', () => {
@@ -173,6 +176,8 @@ describe('resolveOptions: validation', () => {
     ['cacheTtl', { cacheTtl: 0 }],
     ['cacheTtl', { cacheTtl: '5 minutes' as never }],
     ['cacheTimeout', { cacheTimeout: -5 }],
+    ['storeTimeout', { storeTimeout: 0 }],
+    ['storeTimeout', { storeTimeout: '5 seconds' as never }],
     ['cleanupInterval', { cleanupInterval: true as never }],
     ['cleanupInterval', { cleanupInterval: 10 }],
     ['cleanupBatchSize', { cleanupBatchSize: 0 }],
@@ -182,6 +187,8 @@ describe('resolveOptions: validation', () => {
     ['logs', { logs: 'verbose' as never }],
     ['logs.level', { logs: { level: 'loud' as never } }],
     ['logs.logAll', { logs: { logAll: 'yes' as never } }],
+    ['logs.logSlow', { logs: { logSlow: 1 as never } }],
+    ['logs.logFailed', { logs: { logFailed: 'no' as never } }],
     ['logs.sink', { logs: { sink: 'console' as never } }],
     ['logs.slowMs', { logs: { slowMs: -1 } }],
     ['clock', { clock: 1_700_000_000_000 as never }],
@@ -203,7 +210,7 @@ describe('resolveOptions: validation', () => {
 
   it('covers every top-level option in the table', () => {
     const named = new Set(rows.map(([option]) => option.split('.')[0]));
-    const known = ['store', 'cache', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'cleanupInterval', 'cleanupBatchSize', 'mergeActiveOrder', 'logs', 'clock'];
+    const known = ['store', 'cache', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'cleanupInterval', 'cleanupBatchSize', 'mergeActiveOrder', 'logs', 'clock'];
     expect([...named].sort()).toEqual([...known].sort());
   });
 
@@ -216,6 +223,7 @@ describe('resolveOptions: validation', () => {
     ['cookie.maxAge', { cookie: { maxAge: 60_000 } }],
     ['cookie.expires', { cookie: { expires: new Date(0) } }],
     ['logs.sinks', { logs: { sinks: [] } }],
+    ['logs.logAllSessions', { logs: { logAllSessions: true } }],
   ])('refuses the unknown nested option `%s` (express-session habits must not be silently ignored)', (option, input) => {
     expect(() => resolveOptions({ secret: SECRET, ...(input as SessionOptions) })).toThrow(`\`${option}\``);
   });
@@ -277,6 +285,15 @@ describe('resolveOptions: secrets and environment', () => {
   it('starts in production without a secret when tokens travel only as bearer headers', () => {
     vi.stubEnv('NODE_ENV', 'production');
     expect(resolveOptions({ tokenMethod: 'bearer' }).secrets).toEqual([]);
+  });
+
+  it('logs everything (logAll) outside production only, as Serverpod logs all sessions in development only', () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    expect(resolveOptions({ secret: SECRET }).logs.logAll).toBe(false);
+    expect(resolveOptions({ secret: SECRET, logs: { logAll: true } }).logs.logAll).toBe(true);
+    vi.stubEnv('NODE_ENV', 'development');
+    expect(resolveOptions({ secret: SECRET }).logs.logAll).toBe(true);
+    expect(resolveOptions({ secret: SECRET, logs: { logAll: false } }).logs.logAll).toBe(false);
   });
 
   it('makes cookies Secure by default in production, and allows SameSite=None then', () => {
