@@ -1,8 +1,9 @@
-import type { CacheChain } from './caches/chain.js';
+import type { CacheChain, ChainLookup } from './caches/chain.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionStore } from './stores/types.js';
-import { parseToken, secretMatches } from './token/codec.js';
+import { parseToken, secretMatches, type ParsedToken } from './token/codec.js';
 import type { CachedSession, SessionRecord } from './types.js';
+import { isPromise } from './values.js';
 
 export interface Resolution {
   readonly session: CachedSession;
@@ -28,32 +29,43 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
   const loading = new Map<string, Promise<SessionRecord | undefined>>();
   const renewing = new Map<string, Promise<CachedSession | undefined>>();
 
-  return async function resolve(token: string): Promise<Resolution | undefined> {
+  /**
+   * Answers synchronously when the first cache layer does (a warm LRU hit that needs no renewal):
+   * no promise, no microtask. Anything that touches I/O returns a promise.
+   */
+  return function resolve(token: string): MaybePromise<Resolution | undefined> {
     const parsed = parseToken(token);
     if (!parsed) return undefined;
     const now = clock();
-    const { found, layer } = await chain.get(parsed.id, (entry) => entry.cacheExpiry > now && entry.expiresAt > now);
+    const lookup = chain.get(parsed.id, (entry) => entry.cacheExpiry > now && entry.expiresAt > now);
+    return isPromise(lookup) ? lookup.then((found) => resolveFound(parsed, now, found)) : resolveFound(parsed, now, lookup);
+  };
+
+  function resolveFound(parsed: ParsedToken, now: number, { found, layer }: ChainLookup): MaybePromise<Resolution | undefined> {
     if (found === null) return undefined;
-    let session = found;
-    if (!session) {
-      const record = await singleFlight(loading, parsed.id, () => store.get(parsed.id));
-      if (!record || record.expiresAt <= now) {
-        void chain.setMissing([parsed.id], cacheTtl); // never on the answer's critical path
-        return undefined;
-      }
-      session = serialize(record);
+    return found ? verify(parsed, now, found, layer) : fromStore(parsed, now, layer);
+  }
+
+  async function fromStore(parsed: ParsedToken, now: number, layer: number): Promise<Resolution | undefined> {
+    const record = await singleFlight(loading, parsed.id, () => store.get(parsed.id));
+    if (!record || record.expiresAt <= now) {
+      void chain.setMissing([parsed.id], cacheTtl); // never on the answer's critical path
+      return undefined;
     }
+    return verify(parsed, now, serialize(record), layer);
+  }
+
+  function verify(parsed: ParsedToken, now: number, session: CachedSession, layer: number): MaybePromise<Resolution | undefined> {
     // A forged secret for a real id: no renewal, no cache write, and nothing remembered as missing
     // (that would lock the real owner out).
     if (!secretMatches(parsed.secret, session.secretHash)) return undefined;
     const renewTo = Math.min(now + duration, session.absoluteExpiresAt);
     if (session.expiresAt - now < duration / 2 && renewTo > session.expiresAt) {
-      const renewed = await renew(session, renewTo, now);
-      return renewed && { session: renewed, renewed: true };
+      return renew(session, renewTo, now).then((renewed) => renewed && { session: renewed, renewed: true });
     }
     if (layer > 0) void chain.set(session, now, layer); // a slow cache must not hold the answer up
     return { session, renewed: false };
-  };
+  }
 
   /** Slides the idle expiry forward to `expiresAt`; one write per burst. */
   function renew(session: CachedSession, expiresAt: number, now: number): Promise<CachedSession | undefined> {
@@ -71,6 +83,8 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
 }
 
 export type Resolver = ReturnType<typeof createResolver>;
+
+type MaybePromise<T> = T | Promise<T>;
 
 // ---------------------------------------------------------------------------------------
 

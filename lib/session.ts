@@ -6,12 +6,13 @@ import type { ResolvedOptions } from './options.js';
 import type { Resolution } from './resolver.js';
 import type { SessionPatch } from './stores/types.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionState, SessionUser } from './types.js';
-import { idOf, jsonCopy } from './values.js';
+import { idOf, isPromise, jsonCopy } from './values.js';
 
 /** What a Session needs from its manager. */
 export interface SessionEngine {
   readonly options: ResolvedOptions;
-  resolve(token: string): Promise<Resolution | undefined>;
+  /** Synchronous on a warm in-process cache hit; a promise when anything else is involved. */
+  resolve(token: string): Resolution | undefined | Promise<Resolution | undefined>;
   createAnonymousSession(): Promise<{ token: string; session: CachedSession }>;
   createNewAuthenticatedSession(user: SessionUser, strategyName: string, opts: { from?: CachedSession }): Promise<{ token: string; session: CachedSession }>;
   update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined>;
@@ -195,10 +196,18 @@ export class Session {
 
   // ---------------------------------------------------------------------------------------
 
-  /** Resolves a presented token; an invalid one makes the client forget it. */
-  async [LOAD](token: string | undefined): Promise<void> {
+  /**
+   * Resolves a presented token; an invalid one makes the client forget it. Returns nothing when
+   * done synchronously (a warm in-process cache hit), else a promise; throws only synchronously.
+   */
+  [LOAD](token: string | undefined): void | Promise<void> {
     if (token === undefined) return;
-    const resolution = await this.#engine.resolve(token);
+    const resolution = this.#engine.resolve(token);
+    if (isPromise(resolution)) return resolution.then((resolved) => this.#loaded(token, resolved));
+    this.#loaded(token, resolution);
+  }
+
+  #loaded(token: string, resolution: Resolution | undefined): void {
     if (!resolution) return this.#binding?.token(undefined, undefined);
     this.#record = resolution.session;
     if (resolution.renewed) this.#binding?.token(token, resolution.session.expiresAt);
@@ -289,7 +298,8 @@ export class Session {
   }
 
   #closed(): void {
-    this.#logger().flush(this.#lifecycle.error);
+    // Without a sink there is nothing to write: no buffer, no context for most requests.
+    if (this.#log || this.#engine.options.logs.sink) this.#logger().flush(this.#lifecycle.error);
     this.#engine.closed(this);
   }
 }

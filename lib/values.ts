@@ -30,3 +30,8 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** Whether a maybe-synchronous answer is a promise (caches and the resolver answer synchronously when they can). */
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

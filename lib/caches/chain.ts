@@ -1,5 +1,12 @@
 import type { CachedSession } from '../types.js';
 import type { CacheLookup, SessionCache } from './types.js';
+import { isPromise } from '../values.js';
+
+/** A chain lookup: the answer and the index of the layer that gave it (`layers.length`: none did). */
+export interface ChainLookup {
+  readonly found: CacheLookup;
+  readonly layer: number;
+}
 
 /**
  * The ordered cache layers as one. Every call is guarded: a layer that throws, rejects or is
@@ -15,13 +22,16 @@ export class CacheChain {
     this.#timeout = timeout;
   }
 
-  /** The first layer's answer that is not a miss, with the layer's index (to back-fill earlier ones). */
-  async get(id: string, isFresh: (entry: CachedSession) => boolean): Promise<{ found: CacheLookup; layer: number }> {
+  /**
+   * The first layer's answer that is not a miss, with the layer's index (to back-fill earlier ones).
+   * Synchronous while the layers answer synchronously (the LRU): a promise only once one does not.
+   */
+  get(id: string, isFresh: (entry: CachedSession) => boolean): ChainLookup | Promise<ChainLookup> {
     for (let layer = 0; layer < this.layers.length; layer++) {
       const cache = this.layers[layer]!;
       const pending = this.#guard(cache, () => cache.get(id));
-      const found = isPromise(pending) ? await pending : pending;
-      if (found === null || (found && isFresh(found))) return { found, layer };
+      if (isPromise(pending)) return this.#getFrom(layer, pending, id, isFresh);
+      if (pending === null || (pending && isFresh(pending))) return { found: pending, layer };
     }
     return { found: undefined, layer: this.layers.length };
   }
@@ -45,6 +55,22 @@ export class CacheChain {
   }
 
   // ---------------------------------------------------------------------------------------
+
+  /** `get` from `layer` on, once that layer answered with a promise. */
+  async #getFrom(
+    layer: number,
+    pending: Promise<CacheLookup>,
+    id: string,
+    isFresh: (entry: CachedSession) => boolean,
+  ): Promise<ChainLookup> {
+    for (;;) {
+      const found = await pending;
+      if (found === null || (found && isFresh(found))) return { found, layer };
+      if (++layer >= this.layers.length) return { found: undefined, layer };
+      const cache = this.layers[layer]!;
+      pending = Promise.resolve(this.#guard(cache, () => cache.get(id)));
+    }
+  }
 
   async #each(upTo: number, run: (cache: SessionCache) => unknown): Promise<void> {
     const pending: Promise<unknown>[] = [];
@@ -110,8 +136,4 @@ export class CacheChain {
 function forEachId(ids: readonly string[], run: (id: string) => unknown): Promise<unknown> | undefined {
   const pending = ids.map(run).filter(isPromise);
   return pending.length > 0 ? Promise.all(pending) : undefined;
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -29,7 +29,8 @@ export function sessionMiddleware(options: SessionOptions | { manager: SessionMa
   const middleware: RequestHandler = (req, res, next) => {
     const { session, ready } = openHttpSession(manager, req, res, 'request', () => routeOf(req));
     req.session = session;
-    ready.then(() => next(), next);
+    if (ready) ready.then(() => next(), next);
+    else next(); // loaded synchronously: no microtask before the route runs
   };
   return Object.assign(middleware, { manager });
 }

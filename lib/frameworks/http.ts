@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import onFinished from 'on-finished';
 import { createSessionManager, OPEN, type SessionManager } from '../manager.js';
 import type { ResolvedOptions, SessionOptions } from '../options.js';
 import { ABORT, LOAD, type Session } from '../session.js';
@@ -17,7 +16,7 @@ export function openHttpSession(
   res: ServerResponse,
   kind: SessionKind,
   route: () => string | undefined,
-): { session: Session; ready: Promise<void> } {
+): { session: Session; ready: Promise<void> | undefined } {
   const { options } = manager;
   const presented = extractToken(req.headers, options);
   const session = manager[OPEN](kind, {
@@ -25,12 +24,14 @@ export function openHttpSession(
     route,
   });
   managers.set(session, manager);
-  onFinished(res, () => {
+  // A ServerResponse emits 'close' once, after 'finish' or when the connection went away first
+  // (Node ≥ 16): what on-finished watches the response and its socket for, with one listener.
+  res.once('close', () => {
     if (!res.writableFinished) session[ABORT](abortError());
     session.close().catch(() => {}); // listener failures are reported by the session itself
   });
   if (presented && presented.token === undefined) respondToken(res, options, presented, undefined, undefined);
-  return { session, ready: session[LOAD](presented?.token) };
+  return { session, ready: load(session, presented?.token) };
 }
 
 /** `sessionMiddleware(options | { manager })`: the given manager, or one created from the options and started. */
@@ -54,6 +55,16 @@ export function managerOf(session: Session): SessionManager | undefined {
 // ---------------------------------------------------------------------------------------
 
 const managers = new WeakMap<Session, SessionManager>();
+
+/** `undefined` when the session is loaded already (a warm in-process cache hit), else a promise. */
+function load(session: Session, token: string | undefined): Promise<void> | undefined {
+  try {
+    return session[LOAD](token) ?? undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 let warnedHeadersSent = false;
 
 /**

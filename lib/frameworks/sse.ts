@@ -49,7 +49,7 @@ export function eventStream(req: IncomingMessage & { session: Session }, res: Se
 
 /**
  * Every binding's stream: validates, then takes over the response (headers go out at once). The
- * response's end closes the session (the HTTP binding's on-finished); the session's end (a client
+ * response's end closes the session (the HTTP binding's 'close' listener); the session's end (a client
  * gone, `manager.close()`) ends the response.
  */
 export function openEventStream(session: Session | undefined, req: IncomingMessage, res: ServerResponse, options: EventStreamOptions = {}): EventStream {
