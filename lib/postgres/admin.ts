@@ -1,27 +1,25 @@
 import type { Pool, PoolClient } from 'pg';
-import { tableStatements, type TableNames } from './schema.js';
 
 /** One key for every sojourn migration in the database: two instances never run DDL side by side. */
 const MIGRATION_LOCK = 'sojourn:migrate';
 
 /**
- * Creates or upgrades the table in one transaction under a transaction-level advisory lock: when
+ * Runs a table's DDL (`schema`: quoted, or undefined) in one transaction under a transaction-level advisory lock: when
  * several instances start at once, one runs the DDL and the others wait, then find it done
  * (every statement is `IF NOT EXISTS`). The schema is created only when missing, so a role
  * without CREATE on the database can still migrate into an existing schema.
  */
-export async function migrateTable(pool: Pool, names: TableNames): Promise<void> {
+export async function runMigration(pool: Pool, schema: string | undefined, statements: readonly string[]): Promise<void> {
   const client = await pool.connect();
   let failure: unknown;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [MIGRATION_LOCK]);
-    if (names.schema) {
-      const schema = names.schema.slice(1, -1);
-      const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-      if (rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${names.schema}`);
+    if (schema) {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema.slice(1, -1)]);
+      if (rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     }
-    for (const statement of tableStatements(names)) await client.query(statement);
+    for (const statement of statements) await client.query(statement);
     await client.query('COMMIT');
   } catch (error) {
     failure = error;

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { qualifiedName, type QualifiedName } from './schema.js';
 
 /** Where the future calls live. */
 export interface PostgresQueueTableOptions {
@@ -11,26 +11,13 @@ export interface PostgresQueueTableOptions {
 export const QUEUE_SCHEMA_VERSION = 1;
 export const DEFAULT_QUEUE_TABLE = 'sojourn_future_calls';
 
-export interface QueueNames {
-  /** `"schema"."table"` or `"table"`, ready to splice into SQL. */
-  readonly table: string;
-  readonly schema: string | undefined;
-  /** Unquoted `schema.table`, for statement names. */
-  readonly label: string;
+export interface QueueNames extends QualifiedName {
+  /** The table name alone, for index names. */
   readonly bare: string;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 export function queueNames({ table = DEFAULT_QUEUE_TABLE, schema }: PostgresQueueTableOptions = {}): QueueNames {
-  check('table', table, 48);
-  if (schema !== undefined) check('schema', schema, 63);
-  return {
-    table: schema === undefined ? `"${table}"` : `"${schema}"."${table}"`,
-    schema: schema === undefined ? undefined : `"${schema}"`,
-    label: schema === undefined ? table : `${schema}.${table}`,
-    bare: table,
-  };
+  return { ...qualifiedName('postgresQueue', table, schema), bare: table };
 }
 
 /** The DDL of the queue table, idempotent, for users who run their own migrations. */
@@ -63,37 +50,4 @@ export function queueStatements(names: QueueNames): string[] {
     `CREATE INDEX IF NOT EXISTS ${index('identifier_idx')} ON ${t} (identifier) WHERE identifier IS NOT NULL`,
     `COMMENT ON TABLE ${t} IS 'sojourn future calls, schema ${QUEUE_SCHEMA_VERSION}'`,
   ];
-}
-
-/** Creates or upgrades the table in one transaction, under the same advisory lock as the store's migrations. */
-export async function migrateQueue(pool: Pool, names: QueueNames): Promise<void> {
-  const client = await pool.connect();
-  let failure: unknown;
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['sojourn:migrate']);
-    if (names.schema) {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [names.schema.slice(1, -1)]);
-      if (rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${names.schema}`);
-    }
-    for (const statement of queueStatements(names)) await client.query(statement);
-    await client.query('COMMIT');
-  } catch (error) {
-    failure = error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release(failure instanceof Error ? failure : undefined);
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-
-function check(option: string, value: unknown, max: number): void {
-  if (typeof value !== 'string' || !IDENTIFIER.test(value) || value.length > max) {
-    throw new TypeError(
-      `sojourn: postgresQueue option \`${option}\` must be letters, digits and _ (not starting with a digit), ` +
-        `at most ${max} characters; got ${JSON.stringify(value)}`,
-    );
-  }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, QueryConfig, QueryResultRow } from 'pg';
 import type { ClaimedCall, FutureCallQueue } from '../tasks/types.js';
-import { migrateQueue, queueNames, type PostgresQueueTableOptions } from './queue-schema.js';
+import { runMigration } from './admin.js';
+import { queueNames, queueStatements, type PostgresQueueTableOptions } from './queue-schema.js';
 
 export interface PostgresQueueOptions extends PostgresQueueTableOptions {
   /** Your `pg` Pool. Never ended by the queue. */
@@ -33,7 +34,7 @@ export function postgresQueue(options: PostgresQueueOptions): PostgresQueue {
   let migrated: Promise<void> | undefined;
 
   function migrate(): Promise<void> {
-    migrated ??= migrateQueue(pool, names).catch((error: unknown) => {
+    migrated ??= runMigration(pool, names.schema, queueStatements(names)).catch((error: unknown) => {
       migrated = undefined;
       throw error;
     });

@@ -1,6 +1,6 @@
 /**
  * The table behind `postgresStore`, as SQL. One source of truth: `migrate()` runs it, `schemaSql()`
- * hands it to users who run their own migrations, and docs/postgres.md shows its output.
+ * hands it to users who run their own migrations, and the README shows its output.
  */
 
 /** Where the sessions live. */
@@ -17,12 +17,7 @@ export const SCHEMA_VERSION = 1;
 export const DEFAULT_TABLE = 'sojourn_sessions';
 
 /** Validated, quoted names of the table and everything named after it. */
-export interface TableNames {
-  /** `"schema"."table"` or `"table"`: ready to splice into SQL. */
-  readonly table: string;
-  readonly schema: string | undefined;
-  /** Unquoted `schema.table`, for lock keys and messages. */
-  readonly label: string;
+export interface TableNames extends QualifiedName {
   /** Quoted index names (an index lives in its table's schema, so these are never qualified). */
   readonly userIndex: string;
   readonly orderIndex: string;
@@ -31,15 +26,32 @@ export interface TableNames {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Validates the names once (they are spliced into SQL, so nothing else gets through) and quotes them. */
+/** A table's validated, quoted names: `"schema"."table"` (or `"table"`), the schema, and a plain label. */
+export interface QualifiedName {
+  readonly table: string;
+  readonly schema: string | undefined;
+  readonly label: string;
+}
+
+/**
+ * Validates a table and schema name once (they are spliced into SQL, so nothing else gets
+ * through) and quotes them; `factory` names the caller in errors (`postgresStore`, `postgresQueue`).
+ */
+export function qualifiedName(factory: string, table: string, schema: string | undefined): QualifiedName {
+  checkIdentifier(factory, 'table', table, 48);
+  if (schema !== undefined) checkIdentifier(factory, 'schema', schema, 63);
+  return {
+    table: schema === undefined ? `"${table}"` : `"${schema}"."${table}"`,
+    schema: schema === undefined ? undefined : `"${schema}"`,
+    label: schema === undefined ? table : `${schema}.${table}`,
+  };
+}
+
+/** The sessions table's names and everything named after it. */
 export function tableNames({ table = DEFAULT_TABLE, schema }: PostgresTableOptions = {}): TableNames {
-  checkIdentifier('table', table, 48);
-  if (schema !== undefined) checkIdentifier('schema', schema, 63);
   const quote = (name: string) => `"${name}"`;
   return {
-    table: schema === undefined ? quote(table) : `${quote(schema)}.${quote(table)}`,
-    schema: schema === undefined ? undefined : quote(schema),
-    label: schema === undefined ? table : `${schema}.${table}`,
+    ...qualifiedName('postgresStore', table, schema),
     userIndex: quote(`${table}_user_idx`),
     orderIndex: quote(`${table}_order_idx`),
     expiresIndex: quote(`${table}_expires_idx`),
@@ -91,10 +103,10 @@ export function tableStatements(names: TableNames): string[] {
 
 // ---------------------------------------------------------------------------------------
 
-function checkIdentifier(option: string, value: unknown, max: number): void {
+function checkIdentifier(factory: string, option: string, value: unknown, max: number): void {
   if (typeof value !== 'string' || !IDENTIFIER.test(value) || value.length > max) {
     throw new TypeError(
-      `sojourn: postgresStore option \`${option}\` must be letters, digits and _ (not starting with a digit), ` +
+      `sojourn: ${factory} option \`${option}\` must be letters, digits and _ (not starting with a digit), ` +
         `at most ${max} characters; got ${JSON.stringify(value)}`,
     );
   }

@@ -1,6 +1,6 @@
 import type { Pool, QueryConfig, QueryResultRow } from 'pg';
-import { advisoryLock, migrateTable } from '../postgres/admin.js';
-import { tableNames, type PostgresTableOptions } from '../postgres/schema.js';
+import { advisoryLock, runMigration } from '../postgres/admin.js';
+import { tableNames, tableStatements, type PostgresTableOptions } from '../postgres/schema.js';
 import type { Id, SessionRecord, SessionUser } from '../types.js';
 import type { SessionPatch, SessionStore } from './types.js';
 
@@ -44,7 +44,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   let migrated: Promise<void> | undefined;
 
   function migrate(): Promise<void> {
-    migrated ??= migrateTable(pool, names).catch((error: unknown) => {
+    migrated ??= runMigration(pool, names.schema, tableStatements(names)).catch((error: unknown) => {
       migrated = undefined; // a later call may succeed (the database came back)
       throw error;
     });
