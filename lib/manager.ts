@@ -11,6 +11,9 @@ import { newToken } from './token/codec.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionRecord, SessionSummary, SessionUser } from './types.js';
 import { deepFreeze, idOf, jsonCopy } from './values.js';
 import { OpenSessions } from './open-sessions.js';
+import { memoryBus } from './messages/memory.js';
+import { createMessageHub, type MessageHub } from './messages/session.js';
+import { channels } from './messages/types.js';
 import { createFutureCalls, START, STOP, type FutureCalls } from './tasks/future-calls.js';
 
 /** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
@@ -29,6 +32,8 @@ export interface SessionManager {
   readonly openSessions: number;
   /** Durable work after the request: `register`, `callWithDelay`, `callAtTime`, `every`, `cancel`. */
   readonly futureCalls: FutureCalls;
+  /** Session messages outside a session: `post(channel, message)`, `listen` (unsubscribe yourself), `bus`. */
+  readonly messages: MessageHub;
   /** Schedules the periodic cleanup (timers are unref'd). Idempotent. */
   start(): Promise<void>;
   /** Stops timers, closes open sessions, waits for a running cleanup, closes the store and caches. */
@@ -77,6 +82,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   // leave the in-process layers (those before the first shared one) at once.
   const shared = chain.layers.findIndex((cache) => cache.subscribe);
   const local = new CacheChain(shared < 0 ? chain.layers : chain.layers.slice(0, shared), options.cacheTimeout);
+  const messages = createMessageHub(options.messages.bus ?? memoryBus(), options.messages.buffer);
   const revokeListeners = new Set<(ids: readonly string[]) => void>();
   const heard = (change: SessionChange) => {
     if (change === 'all') return void local.clear();
@@ -129,7 +135,17 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     if (ids.length === 0) return ids;
     await chain.setMissing(ids, cacheTtl);
     announceRevoked(ids);
+    await Promise.all(ids.map((id) => postQuietly(channels.session(id), { type: 'revoked' })));
     return ids;
+  }
+
+  /** Revocation is done once the store said so: a message that cannot go out is a warning, not a failed revoke. */
+  async function postQuietly(channel: string, message: unknown): Promise<void> {
+    try {
+      await messages.post(channel, message);
+    } catch (error) {
+      process.emitWarning(`could not post on ${channel}: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_MESSAGE_POST' });
+    }
   }
 
   function announceRevoked(ids: readonly string[]): void {
@@ -175,6 +191,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     createNewAuthenticatedSession: (user, strategyName, opts) => manager.createNewAuthenticatedSession(user, strategyName, opts),
     update,
     deleteSession: (id) => manager.deleteSession(id),
+    messages,
     opened: (session) => open.add(session),
     closed: (session) => open.delete(session),
   };
@@ -193,6 +210,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     store: rawStore,
     caches: chain.layers,
     futureCalls,
+    messages,
     get openSessions() {
       return open.size;
     },
@@ -209,6 +227,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       clearInterval(cleanupTimer);
       cleanupTimer = undefined;
       await open.closeAll();
+      await messages.bus.close?.();
       await cleanupJob?.catch(() => {});
       await Promise.all((await listening).map((stop) => stop?.()));
       await Promise.all([rawStore.close?.(), ...chain.layers.map((cache) => cache.close?.())]);
@@ -249,7 +268,11 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       await revoked([id]);
       return deleted;
     },
-    deleteSessionsByUser: async (userId) => revoked(await store.deleteByUser(userId)),
+    async deleteSessionsByUser(userId) {
+      const ids = await revoked(await store.deleteByUser(userId));
+      if (ids.length > 0) await postQuietly(channels.user(idOf(userId, 'the user id')), { type: 'revoked', sessionIds: ids });
+      return ids;
+    },
     deleteSessionsByActiveOrderId: async (orderId) => revoked(await store.deleteByActiveOrderId(orderId)),
     async listSessionsByUser(userId) {
       const now = clock();

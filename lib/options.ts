@@ -4,6 +4,7 @@ import type { Duration } from './duration.js';
 import { SessionConfigError } from './errors.js';
 import { resolveLogSettings, type ResolvedLogs } from './logs/settings.js';
 import type { LogOptions } from './logs/types.js';
+import { resolveMessageOptions, type MessageOptions, type ResolvedMessageOptions } from './messages/options.js';
 import type { SessionStore } from './stores/types.js';
 import { resolveFutureCallOptions, type FutureCallOptions, type ResolvedFutureCallOptions } from './tasks/options.js';
 import type { Id, SessionUser } from './types.js';
@@ -68,6 +69,8 @@ export interface SessionOptions {
   logs?: LogOptions;
   /** Future calls: `{ queue, concurrency, pollInterval, lease, retries }`. @default memoryQueue(), 1, '1s', '30s', 0 */
   futureCalls?: FutureCallOptions;
+  /** Session messages: `{ bus, buffer }`. @default memoryBus(), 100 */
+  messages?: MessageOptions;
   /** Epoch milliseconds; inject for tests. @default Date.now */
   clock?: () => number;
 }
@@ -94,6 +97,7 @@ export interface ResolvedOptions {
   readonly mergeActiveOrder: MergeActiveOrder;
   readonly logs: ResolvedLogs;
   readonly futureCalls: ResolvedFutureCallOptions;
+  readonly messages: ResolvedMessageOptions;
   readonly clock: () => number;
 }
 
@@ -119,7 +123,7 @@ const keepGuestOrder: MergeActiveOrder = ({ guestOrderId }) => guestOrderId;
 const KNOWN = new Set<string>([
   'store', 'cache', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration',
   'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'cleanupInterval', 'cleanupBatchSize',
-  'mergeActiveOrder', 'logs', 'clock', 'futureCalls',
+  'mergeActiveOrder', 'logs', 'clock', 'futureCalls', 'messages',
 ]);
 
 /** Validates once and returns a frozen copy; the caller's object is never touched. */
@@ -155,6 +159,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     mergeActiveOrder: functionOption('mergeActiveOrder', options.mergeActiveOrder) ?? keepGuestOrder,
     logs: resolveLogs(options.logs),
     futureCalls: resolveFutureCallOptions(options.futureCalls),
+    messages: resolveMessageOptions(options.messages),
     clock: functionOption('clock', options.clock) ?? Date.now,
   });
 }

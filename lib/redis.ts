@@ -8,11 +8,13 @@
  * const manager = createSessionManager({
  *   store: redisStore({ client }),
  *   cache: [lruCache(), redisCache({ client })],
+ *   messages: { bus: redisBus({ client }) },
  * });
  * ```
  */
 export { redisStore, type RedisStoreOptions } from './stores/redis.js';
 export { redisCache, type RedisCacheOptions } from './caches/redis.js';
 export { redisQueue, type RedisQueueOptions } from './redis/queue.js';
+export { redisBus, type RedisBusOptions } from './messages/redis.js';
 export type { RedisClient, RedisSubscriber } from './redis/client.js';
 export type { SessionChange, SubscribeToChanges } from './caches/types.js';

@@ -2,6 +2,7 @@ import { SessionClosedError } from './errors.js';
 import { Lifecycle, type WillCloseListener } from './lifecycle.js';
 import { LogBuffer, type LogCall } from './logs/buffer.js';
 import type { LogSettings } from './logs/types.js';
+import { CLOSE_ALL, SessionMessages, type MessageHub } from './messages/session.js';
 import type { ResolvedOptions } from './options.js';
 import type { Resolution } from './resolver.js';
 import type { SessionPatch } from './stores/types.js';
@@ -17,6 +18,7 @@ export interface SessionEngine {
   createNewAuthenticatedSession(user: SessionUser, strategyName: string, opts: { from?: CachedSession }): Promise<{ token: string; session: CachedSession }>;
   update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined>;
   deleteSession(id: string): Promise<boolean>;
+  readonly messages: MessageHub;
   opened(session: Session): void;
   closed(session: Session): void;
 }
@@ -53,6 +55,7 @@ export class Session {
   #lost = false;
   #creating: Promise<CachedSession> | undefined;
   #log: LogBuffer | undefined;
+  #messages: SessionMessages | undefined;
 
   constructor(engine: SessionEngine, kind: SessionKind, binding?: SessionBinding) {
     this.#engine = engine;
@@ -104,6 +107,17 @@ export class Session {
   get signal(): AbortSignal {
     this.#assertOpen('signal');
     return this.#lifecycle.signal;
+  }
+
+  /**
+   * Publish/subscribe that lives and dies with the session: `post(channel, message)`,
+   * `subscribe(channel, listener)`, `stream(channel)`. Every subscription made here is removed
+   * when the session closes.
+   */
+  get messages(): SessionMessages {
+    this.#assertOpen('messages');
+    this.#messages ??= new SessionMessages(this.#engine.messages, (member) => this.#assertOpen(member));
+    return this.#messages;
   }
 
   get<T = unknown>(key: string): T | undefined {
@@ -257,7 +271,7 @@ export class Session {
     if (record.id === this.#record?.id) {
       this.#lost = true;
       this.#record = undefined;
-        this.#binding?.token(undefined, undefined);
+      this.#binding?.token(undefined, undefined);
     }
     return false;
   }
@@ -298,6 +312,7 @@ export class Session {
   }
 
   #closed(): void {
+    this.#messages?.[CLOSE_ALL]();
     // Without a sink there is nothing to write: no buffer, no context for most requests.
     if (this.#log || this.#engine.options.logs.sink) this.#logger().flush(this.#lifecycle.error);
     this.#engine.closed(this);

@@ -206,6 +206,7 @@ describe('after close, every member but kind/state/isClosed/id throws SessionClo
     ['removeWillCloseListener', (s) => s.removeWillCloseListener(() => {})],
     ['log', (s) => s.log('late')],
     ['setLogOptions', (s) => s.setLogOptions({ logAll: true })],
+    ['messages', (s) => s.messages],
   ];
 
   it('the table covers every public member of Session', () => {

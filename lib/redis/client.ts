@@ -14,13 +14,14 @@ export interface RedisClient {
   duplicate(): RedisSubscriber;
 }
 
-/** The duplicated connection the change feed listens on. */
+/** The duplicated connection the change feed (and the message bus) listens on. */
 export interface RedisSubscriber {
   readonly isReady: boolean;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
   close(): Promise<void>;
   destroy(): void;
 }

@@ -1,0 +1,129 @@
+import type { RedisClient, RedisSubscriber } from '../redis/client.js';
+import { assertReady } from '../redis/client.js';
+import { deliver } from './memory.js';
+import type { BusListener, BusSubscription, MessageBus } from './types.js';
+
+export interface RedisBusOptions {
+  /** A connected node-redis v5/v6 client: it publishes; a duplicate of it subscribes. Never closed by sojourn. */
+  client: RedisClient;
+  /** Prefix of every Redis channel name. @default 'sojourn:messages:' */
+  prefix?: string;
+}
+
+const NAME = 'redisBus';
+
+/**
+ * Session messages across instances through Redis pub/sub. One dedicated duplicate connection
+ * per bus (one bus per manager, so one per process), opened on the first subscription, and one
+ * SUBSCRIBE per channel however many local listeners it has (reference counted: the last one
+ * gone sends UNSUBSCRIBE). A message posted here reaches local listeners through Redis too, so
+ * every listener sees the same order. Redis pub/sub is at most once: a message published while
+ * the subscriber is reconnecting is lost.
+ */
+export function redisBus(options: RedisBusOptions): MessageBus {
+  const { client, prefix } = resolve(options);
+  const channels = new Map<string, Set<BusListener>>();
+  let listeners = 0;
+  let subscriber: Promise<RedisSubscriber> | undefined;
+  /** Commands on the subscriber run in call order (a SUBSCRIBE never overtakes an earlier UNSUBSCRIBE). */
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const connection = (): Promise<RedisSubscriber> =>
+    (subscriber ??= (async () => {
+      const connection = client.duplicate();
+      let warned = false;
+      connection.on('error', (error) => {
+        if (warned) return;
+        warned = true;
+        process.emitWarning(`${NAME} lost its subscriber connection (${error.message}); messages are lost until it is back`, { code: 'SOJOURN_REDIS_BUS_DOWN' });
+      });
+      connection.on('ready', () => void (warned = false));
+      await connection.connect();
+      return connection;
+    })());
+
+  /** Runs `command` on the subscriber after every earlier one; failures are warned, never thrown. */
+  const enqueue = (what: string, command: (connection: RedisSubscriber) => Promise<void>): Promise<void> => {
+    const run = queue.then(async () => {
+      if (closed) return;
+      try {
+        await command(await connection());
+      } catch (error) {
+        process.emitWarning(`${NAME} could not ${what}: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_REDIS_BUS_DOWN' });
+      }
+    });
+    queue = run;
+    return run;
+  };
+
+  return {
+    name: 'redis',
+    async publish(channel, message) {
+      assertReady(client, NAME);
+      await client.sendCommand(['PUBLISH', prefix + channel, message]);
+    },
+    subscribe(channel, listener) {
+      let held = channels.get(channel);
+      let ready = READY;
+      if (!held) {
+        const fresh = new Set<BusListener>();
+        channels.set(channel, (held = fresh));
+        ready = enqueue(`subscribe to ${channel}`, (c) => c.subscribe(prefix + channel, (message) => deliver(fresh, message, channel)));
+        pending.set(fresh, ready);
+      } else {
+        ready = pending.get(held) ?? READY;
+      }
+      const own: BusListener = (message, from) => listener(message, from);
+      const set = held;
+      set.add(own);
+      listeners++;
+      let done = false;
+      const unsubscribe = () => {
+        if (done) return;
+        done = true;
+        listeners--;
+        set.delete(own);
+        if (set.size > 0 || channels.get(channel) !== set) return;
+        channels.delete(channel);
+        void enqueue(`unsubscribe from ${channel}`, (c) => c.unsubscribe(prefix + channel));
+      };
+      return Object.assign(unsubscribe, { ready }) satisfies BusSubscription;
+    },
+    get listenerCount() {
+      return listeners;
+    },
+    get channelCount() {
+      return channels.size;
+    },
+    async close() {
+      await queue;
+      closed = true;
+      channels.clear();
+      listeners = 0;
+      const opened = subscriber;
+      subscriber = undefined;
+      if (!opened) return;
+      const connection = await opened.catch(() => undefined);
+      if (!connection) return;
+      if (connection.isReady) await connection.close().catch(() => connection.destroy());
+      else connection.destroy();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+
+const READY = Promise.resolve();
+/** The SUBSCRIBE of each channel's listener set, for listeners that join before it is answered. */
+const pending = new WeakMap<Set<BusListener>, Promise<void>>();
+
+function resolve(options: RedisBusOptions): { client: RedisClient; prefix: string } {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`sojourn: ${NAME} needs an options object with a \`client\``);
+  const { client, prefix = 'sojourn:messages:' } = options;
+  const usable = typeof client === 'object' && client !== null &&
+    ['sendCommand', 'duplicate'].every((m) => typeof (client as unknown as Record<string, unknown>)[m] === 'function');
+  if (!usable) throw new TypeError(`sojourn: ${NAME} option \`client\` must be a node-redis client (createClient() from 'redis')`);
+  if (typeof prefix !== 'string') throw new TypeError(`sojourn: ${NAME} option \`prefix\` must be a string`);
+  return { client, prefix };
+}

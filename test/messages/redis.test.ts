@@ -1,0 +1,183 @@
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import supertest from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { channels, createSessionManager, eventStream, lruCache, sessionMiddleware, SessionClosedError, type SessionManager } from 'sojourn';
+import { redisBus, redisCache, redisStore } from 'sojourn/redis';
+import { sessionOf } from 'sojourn/websocket';
+import { connectEventStream } from '../helpers/http.js';
+import { eventually, sharedRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
+import { bearer, closeHarnesses, connected, harness } from '../websocket/harness.js';
+
+/** Two instances (two managers, each its own bus and subscriber connection) on one real Redis. */
+const managers: SessionManager[] = [];
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await closeHarnesses();
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    server.close();
+  }
+  await Promise.all(managers.splice(0).map((m) => m.close()));
+});
+
+async function fleet(): Promise<{ a: SessionManager; b: SessionManager; client: TestRedisClient; prefix: string }> {
+  const client = await sharedRedis();
+  const prefix = uniquePrefix('messages');
+  const make = async () => {
+    const m = createSessionManager({
+      store: redisStore({ client, prefix }),
+      cache: [lruCache(), redisCache({ client, prefix: `${prefix}cache:` })],
+      messages: { bus: redisBus({ client, prefix: `${prefix}bus:` }) },
+      tokenMethod: 'bearer',
+      cleanupInterval: false,
+    });
+    await m.start();
+    managers.push(m);
+    return m;
+  };
+  return { a: await make(), b: await make(), client, prefix: `${prefix}bus:` };
+}
+
+/** Redis's own count of subscriptions: how many connections listen on each channel, and which channels have any. */
+async function numsub(client: TestRedisClient, channel: string): Promise<number> {
+  const reply = await client.sendCommand<[string, number]>(['PUBSUB', 'NUMSUB', channel]);
+  return Number(reply[1]);
+}
+async function channelsUnder(client: TestRedisClient, prefix: string): Promise<string[]> {
+  return client.sendCommand<string[]>(['PUBSUB', 'CHANNELS', `${prefix}*`]);
+}
+
+/** Instance B's HTTP side: login, and a route that posts to the user's channel. */
+function appB(manager: SessionManager): express.Express {
+  const app = express();
+  app.use(express.json());
+  app.use(sessionMiddleware({ manager }));
+  app.post('/login', async (req, res) => {
+    await req.session.authenticate({ id: req.body.user }, 'test');
+    res.json({ id: req.session.id });
+  });
+  app.post('/notify', async (req, res) => {
+    await req.session.messages.post(channels.user(req.session.user!.id), req.body);
+    res.status(204).end();
+  });
+  return app;
+}
+
+async function listen(app: express.Express): Promise<number> {
+  const server = http.createServer(app);
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+describe('session messages across instances (real Redis)', () => {
+  it('a WebSocket client on A receives a message posted from an HTTP request on B', async () => {
+    const { a, b, client, prefix } = await fleet();
+    const h = await harness(a, { require: 'user' });
+    h.wss.on('connection', (ws: WebSocket) => {
+      const session = sessionOf(ws);
+      session.messages.subscribe(channels.user(session.user!.id), (message) => ws.send(JSON.stringify({ message })));
+    });
+    const http = supertest(appB(b));
+    const login = await http.post('/login').send({ user: 'ann' }).expect(200);
+    const token = login.headers['session-token'] as string;
+    const { ws } = await connected(h.url, bearer(token));
+    await eventually(async () => (await numsub(client, `${prefix}user:ann`)) === 1, 2_000, 'A to subscribe');
+    const received = once(ws, 'message');
+    await http.post('/notify').set('authorization', `Bearer ${token}`).send({ type: 'cart', items: 3 }).expect(204);
+    expect(JSON.parse(String((await received)[0]))).toEqual({ message: { type: 'cart', items: 3 } });
+    ws.close();
+    await eventually(async () => a.messages.bus.listenerCount === 0 && (await numsub(client, `${prefix}user:ann`)) === 0, 2_000, 'cleanup');
+  });
+
+  it("an SSE client on A streams its user's channel; disconnecting removes the Redis subscription", async () => {
+    const { a, b, client, prefix } = await fleet();
+    const app = express();
+    app.use(sessionMiddleware({ manager: a }));
+    app.get('/events', async (req, res) => {
+      const stream = eventStream(req, res);
+      for await (const message of req.session.messages.stream(channels.user(req.session.user!.id))) stream.send(message, { event: 'message' });
+    });
+    const port = await listen(app);
+    const { token } = await b.createNewAuthenticatedSession({ id: 'bea' }, 'test');
+    const sse = await connectEventStream(port, '/events', { authorization: `Bearer ${token}` });
+    await eventually(async () => (await numsub(client, `${prefix}user:bea`)) === 1, 2_000, 'A to subscribe');
+    await b.messages.post(channels.user('bea'), { n: 1 });
+    await b.messages.post(channels.user('someone-else'), { n: 0 });
+    await b.messages.post(channels.user('bea'), { n: 2 });
+    expect(await sse.received(2)).toEqual([
+      { event: 'message', data: '{"n":1}' },
+      { event: 'message', data: '{"n":2}' },
+    ]);
+    sse.close();
+    await eventually(() => a.openSessions === 0, 2_000, 'the stream session to close');
+    await eventually(async () => (await channelsUnder(client, prefix)).length === 0, 2_000, 'UNSUBSCRIBE');
+    expect(a.messages.bus.listenerCount).toBe(0);
+  });
+
+  it('one SUBSCRIBE per channel per process, however many listeners; UNSUBSCRIBE when the last goes', async () => {
+    const { a, client, prefix } = await fleet();
+    const sessions = await Promise.all(Array.from({ length: 50 }, () => a.createSession()));
+    const offs = sessions.map((s) => s.messages.subscribe('shared', () => {}));
+    await Promise.all(offs.map((off) => off.ready));
+    expect(await numsub(client, `${prefix}shared`)).toBe(1);
+    for (const off of offs.slice(1)) off();
+    await offs[0]!.ready;
+    expect(await numsub(client, `${prefix}shared`)).toBe(1);
+    await Promise.all(sessions.map((s) => s.close()));
+    await eventually(async () => (await numsub(client, `${prefix}shared`)) === 0, 2_000, 'UNSUBSCRIBE');
+  });
+
+  it('10,000 sessions that subscribe and close leave zero listeners and zero Redis subscriptions', async () => {
+    const { a, b, client, prefix } = await fleet();
+    let abandoned = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const s = await a.createSession();
+      s.messages.subscribe(`leak:${i}`, () => {});
+      s.messages.subscribe('leak:shared', () => {});
+      const stream = s.messages.stream(`leak:stream:${i % 10}`);
+      if (i % 2 === 0) void stream.next(); // abandoned mid-wait, never returned
+      else abandoned++;
+      await s.close();
+    }
+    expect(abandoned).toBe(5_000);
+    expect([a.messages.bus.listenerCount, a.messages.bus.channelCount]).toEqual([0, 0]);
+    await eventually(async () => (await channelsUnder(client, prefix)).length === 0, 20_000, 'every UNSUBSCRIBE');
+    // the connection still works afterwards
+    const s = await a.createSession();
+    const heard: unknown[] = [];
+    await s.messages.subscribe('after', (m) => heard.push(m)).ready;
+    await b.messages.post('after', 'ok');
+    await eventually(() => heard.length === 1, 2_000, 'delivery');
+    await s.close();
+  }, 60_000);
+
+  it('a revoke on B posts { type: "revoked" } that a session on A hears', async () => {
+    const { a, b } = await fleet();
+    const { session: record } = await b.createNewAuthenticatedSession({ id: 'cy' }, 'test');
+    await using watcher = await a.createSession();
+    const heard: unknown[] = [];
+    await watcher.messages.subscribe(channels.session(record.id), (m) => heard.push(m)).ready;
+    await b.deleteSession(record.id);
+    await eventually(() => heard.length === 1, 2_000, 'the revoked message');
+    expect(heard).toEqual([{ type: 'revoked' }]);
+  });
+
+  it('a message posted after the session closed throws SessionClosedError', async () => {
+    const { a } = await fleet();
+    const s = await a.createSession();
+    const messages = s.messages;
+    await s.close();
+    expect(() => messages.post('c', 1)).toThrow(SessionClosedError);
+    expect(() => s.messages).toThrow(SessionClosedError);
+  });
+
+  it('redisBus validates its options', () => {
+    expect(() => redisBus({} as never)).toThrow(/redisBus option `client`/);
+  });
+});
