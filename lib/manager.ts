@@ -1,6 +1,7 @@
 import { lruCache } from './caches/lru.js';
 import { CacheChain } from './caches/chain.js';
-import type { SessionCache, SessionChange } from './caches/types.js';
+import type { SessionCache } from './caches/types.js';
+import { createFleet } from './fleet.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { createResolver } from './resolver.js';
 import { LOAD, Session, type SessionBinding, type SessionEngine } from './session.js';
@@ -14,10 +15,8 @@ import { OpenSessions } from './open-sessions.js';
 import { memoryBus } from './messages/memory.js';
 import { createMessageHub, type MessageHub } from './messages/session.js';
 import { channels } from './messages/types.js';
+import { createCleanup } from './tasks/cleanup.js';
 import { createFutureCalls, START, STOP, type FutureCalls } from './tasks/future-calls.js';
-
-/** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
-const CLEANUP_LOCK_TTL = 10 * 60_000;
 
 /** Frameworks open sessions bound to their transport through this; it is not public API. */
 export const OPEN = Symbol('sojourn.open');
@@ -74,23 +73,17 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   const store = guardStore(rawStore, options.storeTimeout);
   const chain = new CacheChain(options.caches ?? [lruCache()], options.cacheTimeout);
   const open = new OpenSessions();
-  // A shared cache (Redis) or the store (PostgreSQL) may offer a fleet-wide lock for the cleanup job.
-  const locker = chain.layers.find((cache) => cache.lock) ?? (rawStore.lock ? rawStore : undefined);
-  let cleanupTimer: NodeJS.Timeout | undefined;
-  let cleanupJob: Promise<number> | undefined;
-  // Other instances' writes and revokes, heard through a shared cache or store (Redis pub/sub),
-  // leave the in-process layers (those before the first shared one) at once.
-  const shared = chain.layers.findIndex((cache) => cache.subscribe);
-  const local = new CacheChain(shared < 0 ? chain.layers : chain.layers.slice(0, shared), options.cacheTimeout);
+  const fleet = createFleet(chain, rawStore, cacheTtl, options.cacheTimeout);
   const messages = createMessageHub(options.messages.bus ?? memoryBus(), options.messages.buffer);
-  const revokeListeners = new Set<(ids: readonly string[]) => void>();
-  const heard = (change: SessionChange) => {
-    if (change === 'all') return void local.clear();
-    if (!change.gone) return void local.delete(change.ids);
-    void local.setMissing(change.ids, cacheTtl);
-    announceRevoked(change.ids);
-  };
-  const listening = Promise.all([...chain.layers, rawStore].map((source) => source.subscribe?.(heard).catch(feedFailed)));
+  const cleanup = createCleanup({
+    store,
+    local: fleet.local,
+    // A shared cache (Redis) or the store (PostgreSQL) may offer a fleet-wide lock for the job.
+    locker: chain.layers.find((cache) => cache.lock) ?? (rawStore.lock ? rawStore : undefined),
+    clock,
+    batchSize: options.cleanupBatchSize,
+    interval: options.cleanupInterval,
+  });
 
   function serializeSession(record: SessionRecord): CachedSession {
     const cacheExpiry = Math.min(clock() + cacheTtl, record.expiresAt);
@@ -134,7 +127,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   async function revoked(ids: string[]): Promise<string[]> {
     if (ids.length === 0) return ids;
     await chain.setMissing(ids, cacheTtl);
-    announceRevoked(ids);
+    fleet.announceRevoked(ids);
     await Promise.all(ids.map((id) => postQuietly(channels.session(id), { type: 'revoked' })));
     return ids;
   }
@@ -145,42 +138,6 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       await messages.post(channel, message);
     } catch (error) {
       process.emitWarning(`could not post on ${channel}: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_MESSAGE_POST' });
-    }
-  }
-
-  function announceRevoked(ids: readonly string[]): void {
-    for (const listener of revokeListeners) {
-      try {
-        listener(ids);
-      } catch (error) {
-        process.emitWarning(`a revocation listener threw: ${error instanceof Error ? error.message : String(error)}`, {
-          code: 'SOJOURN_REVOKE_LISTENER',
-        });
-      }
-    }
-  }
-
-  async function cleanExpiredSessions(batchSize = options.cleanupBatchSize): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const ids = await store.deleteExpired(clock(), batchSize);
-      removed += ids.length;
-      // Only the in-process layers, and plain eviction: shared caches' entries never outlive
-      // expiresAt anyway (one message per id would flood the fleet), and tombstones for ids that
-      // can never come back would push every live session out of a bounded cache.
-      if (ids.length > 0) await local.delete(ids);
-      if (ids.length < batchSize) return removed;
-    }
-  }
-
-  /** One cleanup across the fleet: an instance that cannot take the lock leaves it to the holder. */
-  async function cleanUnderLock(batchSize: number | undefined): Promise<number> {
-    const release = locker?.lock ? await locker.lock('cleanup', CLEANUP_LOCK_TTL) : async () => {};
-    if (!release) return 0;
-    try {
-      return await cleanExpiredSessions(batchSize);
-    } finally {
-      await release();
     }
   }
 
@@ -215,21 +172,16 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
       return open.size;
     },
     async start() {
-      await listening;
+      await fleet.ready;
       futureCalls[START]();
-      if (cleanupTimer || options.cleanupInterval === false) return;
-      cleanupTimer = setInterval(() => {
-        manager.triggerCleanSessionsJob().catch(() => {}); // reported by the job itself
-      }, options.cleanupInterval).unref();
+      cleanup.start();
     },
     async close() {
       await futureCalls[STOP](); // stops claiming, waits for running calls (their sessions are still open)
-      clearInterval(cleanupTimer);
-      cleanupTimer = undefined;
+      await cleanup.stop();
       await open.closeAll();
       await messages.bus.close?.();
-      await cleanupJob?.catch(() => {});
-      await Promise.all((await listening).map((stop) => stop?.()));
+      await fleet.stop();
       await Promise.all([rawStore.close?.(), ...chain.layers.map((cache) => cache.close?.())]);
     },
     createAnonymousSession: () => createRecord({}),
@@ -282,20 +234,8 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
         .sort((a, b) => a.createdAt - b.createdAt)
         .map(({ secretHash: _hash, ...summary }) => summary);
     },
-    cleanExpiredSessions,
-    triggerCleanSessionsJob(batchSize) {
-      if (!cleanupJob) {
-        cleanupJob = cleanUnderLock(batchSize).finally(() => {
-          cleanupJob = undefined;
-        });
-        cleanupJob.catch((error: unknown) => {
-          process.emitWarning(`session cleanup failed: ${error instanceof Error ? error.message : String(error)}`, {
-            code: 'SOJOURN_CLEANUP_FAILED',
-          });
-        });
-      }
-      return cleanupJob;
-    },
+    cleanExpiredSessions: (batchSize) => cleanup.clean(batchSize),
+    triggerCleanSessionsJob: (batchSize) => cleanup.trigger(batchSize),
     clearCache: () => chain.clear(),
     async invalidateUser(userId) {
       const records = await store.listByUser(userId);
@@ -327,16 +267,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     [OPEN](kind, binding) {
       return new Session(engine, kind, binding);
     },
-    [ON_REVOKE](listener) {
-      revokeListeners.add(listener);
-      return () => void revokeListeners.delete(listener);
-    },
+    [ON_REVOKE]: (listener) => fleet.onRevoke(listener),
   };
   return manager;
-}
-
-function feedFailed(error: unknown): undefined {
-  const reason = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`could not listen to other instances' session changes (${reason})`, { code: 'SOJOURN_FEED_FAILED' });
-  return undefined;
 }

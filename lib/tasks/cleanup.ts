@@ -1,0 +1,80 @@
+import type { CacheChain } from '../caches/chain.js';
+import type { SessionCache } from '../caches/types.js';
+import type { SessionStore } from '../stores/types.js';
+
+/** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
+const LOCK_TTL = 10 * 60_000;
+
+export interface CleanupParts {
+  /** The guarded store (failures are SessionStoreErrors). */
+  readonly store: SessionStore;
+  /** The in-process cache layers: the only ones worth purging (see `clean`). */
+  readonly local: CacheChain;
+  /** Offers the fleet-wide lock: a shared cache (Redis) before the store (PostgreSQL). */
+  readonly locker: Pick<SessionCache, 'lock'> | undefined;
+  readonly clock: () => number;
+  readonly batchSize: number;
+  readonly interval: number | false;
+}
+
+/** Vendure's batched clean-sessions job: one run at a time per process, one across the fleet. */
+export function createCleanup({ store, local, locker, clock, batchSize: defaultBatch, interval }: CleanupParts) {
+  let timer: NodeJS.Timeout | undefined;
+  let job: Promise<number> | undefined;
+
+  /** Deletes expired records batch by batch until a batch comes back short; returns how many. */
+  async function clean(batchSize = defaultBatch): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const ids = await store.deleteExpired(clock(), batchSize);
+      removed += ids.length;
+      // Only the in-process layers, and plain eviction: shared caches' entries never outlive
+      // expiresAt anyway (one message per id would flood the fleet), and tombstones for ids that
+      // can never come back would push every live session out of a bounded cache.
+      if (ids.length > 0) await local.delete(ids);
+      if (ids.length < batchSize) return removed;
+    }
+  }
+
+  /** An instance that cannot take the lock leaves the work to the holder. */
+  async function cleanUnderLock(batchSize: number | undefined): Promise<number> {
+    const release = locker?.lock ? await locker.lock('cleanup', LOCK_TTL) : async () => {};
+    if (!release) return 0;
+    try {
+      return await clean(batchSize);
+    } finally {
+      await release();
+    }
+  }
+
+  /** Starts a run unless one is going (then joins it); a failure warns once however many joined. */
+  function trigger(batchSize?: number): Promise<number> {
+    if (!job) {
+      job = cleanUnderLock(batchSize).finally(() => {
+        job = undefined;
+      });
+      job.catch((error: unknown) => {
+        process.emitWarning(`session cleanup failed: ${error instanceof Error ? error.message : String(error)}`, {
+          code: 'SOJOURN_CLEANUP_FAILED',
+        });
+      });
+    }
+    return job;
+  }
+
+  return {
+    clean,
+    trigger,
+    /** The periodic run (unref'd: it never keeps the process alive). Idempotent. */
+    start(): void {
+      if (timer || interval === false) return;
+      timer = setInterval(() => trigger().catch(() => {}), interval).unref(); // reported by trigger
+    },
+    /** Stops the timer and waits for a running job. */
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      timer = undefined;
+      await job?.catch(() => {});
+    },
+  };
+}
