@@ -307,8 +307,7 @@ export class Session {
 
   #listenerFailed(error: unknown): void {
     this.#logger().add('will-close listener threw', { level: 'error', error });
-    const warning = new Error(`a will-close listener threw (${this.kind} session)`, { cause: error });
-    process.emitWarning(warning.message, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
+    process.emitWarning(`a will-close listener threw (${this.kind} session)`, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
   }
 
   #closed(): void {
