@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSessionManager, OPEN, type SessionManager } from '../manager.js';
 import type { ResolvedOptions, SessionOptions } from '../options.js';
 import { ABORT, LOAD, type Session } from '../session.js';
-import { cookieHeader, signToken } from '../token/cookie.js';
+import { tokenAnswer } from '../token/answer.js';
 import { extractToken, type PresentedToken } from '../token/extract.js';
 import type { SessionKind } from '../types.js';
 
@@ -87,12 +87,9 @@ function respondToken(
     }
     return;
   }
-  const methods = presented ? [presented.via] : options.tokenMethods;
-  if (methods.includes('cookie')) {
-    const value = token === undefined ? undefined : signToken(token, options.secrets);
-    setCookie(res, options.cookie.name, cookieHeader(options.cookie, value, (expiresAt ?? 0) - options.clock()));
-  }
-  if (methods.includes('bearer')) res.setHeader(options.tokenHeader, token ?? '');
+  const answer = tokenAnswer(options, presented?.via, token, expiresAt);
+  if (answer.setCookie) setCookie(res, options.cookie.name, answer.setCookie);
+  if (answer.header) res.setHeader(...answer.header);
 }
 
 /** Replaces our cookie among the response's cookies (a login after a lazy creation sends one, not two). */

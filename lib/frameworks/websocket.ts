@@ -5,7 +5,7 @@ import { SessionConfigError } from '../errors.js';
 import { OPEN, ON_REVOKE, type SessionManager } from '../manager.js';
 import type { ResolvedOptions } from '../options.js';
 import { ABORT, FAIL, LOAD, type Session } from '../session.js';
-import { cookieHeader, signToken } from '../token/cookie.js';
+import { tokenAnswer } from '../token/answer.js';
 import { extractToken } from '../token/extract.js';
 
 export interface WebSocketSessionsOptions {
@@ -219,14 +219,8 @@ function afterHandshake(ws: WebSocket, token: string | undefined, expiresAt: num
 
 /** Header lines for the handshake response, by the way the token came in (every way when none did). */
 function tokenHeaders(options: ResolvedOptions, via: 'cookie' | 'bearer' | 'query' | undefined, token: string | undefined, expiresAt: number | undefined): string[] {
-  const methods = via ? [via] : options.tokenMethods;
-  const lines: string[] = [];
-  if (methods.includes('cookie')) {
-    const value = token === undefined ? undefined : signToken(token, options.secrets);
-    lines.push(`Set-Cookie: ${cookieHeader(options.cookie, value, (expiresAt ?? 0) - options.clock())}`);
-  }
-  if (methods.includes('bearer')) lines.push(`${options.tokenHeader}: ${token ?? ''}`);
-  return lines;
+  const { setCookie, header } = tokenAnswer(options, via, token, expiresAt);
+  return [...(setCookie ? [`Set-Cookie: ${setCookie}`] : []), ...(header ? [`${header[0]}: ${header[1]}`] : [])];
 }
 
 function refuse(socket: Duplex, status: 401 | 403 | 503, headers: readonly string[]): void {
