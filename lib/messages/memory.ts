@@ -1,4 +1,5 @@
-import type { BusListener, BusSubscription, MessageBus } from './types.js';
+import { ChannelListeners } from './listeners.js';
+import type { BusSubscription, MessageBus } from './types.js';
 
 const READY = Promise.resolve();
 
@@ -7,46 +8,21 @@ const READY = Promise.resolve();
  * order; a listener that throws is reported (`SOJOURN_MESSAGE_LISTENER`) and the others still run.
  */
 export function memoryBus(): MessageBus {
-  const channels = new Map<string, Set<BusListener>>();
-  let listeners = 0;
+  const listeners = new ChannelListeners();
   return {
     name: 'memory',
     async publish(channel, message) {
-      deliver(channels.get(channel), message, channel);
+      listeners.deliver(channel, message);
     },
     subscribe(channel, listener) {
-      let held = channels.get(channel);
-      if (!held) channels.set(channel, (held = new Set()));
-      const own: BusListener = (message, from) => listener(message, from); // the same function twice is two subscriptions
-      held.add(own);
-      listeners++;
-      let done = false;
-      const unsubscribe = () => {
-        if (done) return;
-        done = true;
-        listeners--;
-        held.delete(own);
-        if (held.size === 0 && channels.get(channel) === held) channels.delete(channel);
-      };
+      const { unsubscribe } = listeners.add(channel, listener);
       return Object.assign(unsubscribe, { ready: READY }) satisfies BusSubscription;
     },
     get listenerCount() {
-      return listeners;
+      return listeners.listenerCount;
     },
     get channelCount() {
-      return channels.size;
+      return listeners.channelCount;
     },
   };
-}
-
-/** Hands `message` to each listener; a copy of the set, so listeners may unsubscribe while it runs. */
-export function deliver(listeners: ReadonlySet<BusListener> | undefined, message: string, channel: string): void {
-  if (!listeners) return;
-  for (const listener of [...listeners]) {
-    try {
-      listener(message, channel);
-    } catch (error) {
-      process.emitWarning(`a message listener threw: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_MESSAGE_LISTENER' });
-    }
-  }
 }

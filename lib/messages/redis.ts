@@ -1,7 +1,7 @@
 import type { RedisClient, RedisSubscriber } from '../redis/client.js';
-import { assertReady } from '../redis/client.js';
-import { deliver } from './memory.js';
-import type { BusListener, BusSubscription, MessageBus } from './types.js';
+import { assertReady, resolveRedisOptions } from '../redis/client.js';
+import { ChannelListeners } from './listeners.js';
+import type { BusSubscription, MessageBus } from './types.js';
 
 export interface RedisBusOptions {
   /** A connected node-redis v5/v6 client: it publishes; a duplicate of it subscribes. Never closed by sojourn. */
@@ -21,9 +21,10 @@ const NAME = 'redisBus';
  * the subscriber is reconnecting is lost.
  */
 export function redisBus(options: RedisBusOptions): MessageBus {
-  const { client, prefix } = resolve(options);
-  const channels = new Map<string, Set<BusListener>>();
-  let listeners = 0;
+  const { client, prefix } = resolveRedisOptions(NAME, options, { prefix: 'sojourn:messages:' });
+  const listeners = new ChannelListeners();
+  /** The SUBSCRIBE of each channel, for listeners that join before it is answered. */
+  const subscribed = new Map<string, Promise<void>>();
   let subscriber: Promise<RedisSubscriber> | undefined;
   /** Commands on the subscriber run in call order (a SUBSCRIBE never overtakes an earlier UNSUBSCRIBE). */
   let queue: Promise<unknown> = Promise.resolve();
@@ -64,43 +65,27 @@ export function redisBus(options: RedisBusOptions): MessageBus {
       await client.sendCommand(['PUBLISH', prefix + channel, message]);
     },
     subscribe(channel, listener) {
-      let held = channels.get(channel);
-      let ready = READY;
-      if (!held) {
-        const fresh = new Set<BusListener>();
-        channels.set(channel, (held = fresh));
-        ready = enqueue(`subscribe to ${channel}`, (c) => c.subscribe(prefix + channel, (message) => deliver(fresh, message, channel)));
-        pending.set(fresh, ready);
-      } else {
-        ready = pending.get(held) ?? READY;
-      }
-      const own: BusListener = (message, from) => listener(message, from);
-      const set = held;
-      set.add(own);
-      listeners++;
-      let done = false;
-      const unsubscribe = () => {
-        if (done) return;
-        done = true;
-        listeners--;
-        set.delete(own);
-        if (set.size > 0 || channels.get(channel) !== set) return;
-        channels.delete(channel);
+      const { unsubscribe, first } = listeners.add(channel, listener, () => {
+        subscribed.delete(channel);
         void enqueue(`unsubscribe from ${channel}`, (c) => c.unsubscribe(prefix + channel));
-      };
-      return Object.assign(unsubscribe, { ready }) satisfies BusSubscription;
+      });
+      if (first) {
+        const ready = enqueue(`subscribe to ${channel}`, (c) => c.subscribe(prefix + channel, (message) => listeners.deliver(channel, message)));
+        subscribed.set(channel, ready);
+      }
+      return Object.assign(unsubscribe, { ready: subscribed.get(channel) ?? READY }) satisfies BusSubscription;
     },
     get listenerCount() {
-      return listeners;
+      return listeners.listenerCount;
     },
     get channelCount() {
-      return channels.size;
+      return listeners.channelCount;
     },
     async close() {
       await queue;
       closed = true;
-      channels.clear();
-      listeners = 0;
+      listeners.clear();
+      subscribed.clear();
       const opened = subscriber;
       subscriber = undefined;
       if (!opened) return;
@@ -115,15 +100,3 @@ export function redisBus(options: RedisBusOptions): MessageBus {
 // ---------------------------------------------------------------------------------------
 
 const READY = Promise.resolve();
-/** The SUBSCRIBE of each channel's listener set, for listeners that join before it is answered. */
-const pending = new WeakMap<Set<BusListener>, Promise<void>>();
-
-function resolve(options: RedisBusOptions): { client: RedisClient; prefix: string } {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`sojourn: ${NAME} needs an options object with a \`client\``);
-  const { client, prefix = 'sojourn:messages:' } = options;
-  const usable = typeof client === 'object' && client !== null &&
-    ['sendCommand', 'duplicate'].every((m) => typeof (client as unknown as Record<string, unknown>)[m] === 'function');
-  if (!usable) throw new TypeError(`sojourn: ${NAME} option \`client\` must be a node-redis client (createClient() from 'redis')`);
-  if (typeof prefix !== 'string') throw new TypeError(`sojourn: ${NAME} option \`prefix\` must be a string`);
-  return { client, prefix };
-}

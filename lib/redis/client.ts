@@ -78,16 +78,18 @@ export async function takeLock(client: RedisClient, name: string, key: string, t
 export function resolveRedisOptions(
   name: string,
   options: { client?: unknown; prefix?: unknown; channel?: unknown },
-  defaults: { prefix: string; channel: string },
+  defaults: { prefix: string; channel?: string },
 ): { client: RedisClient; prefix: string; channel: string | false } {
   if (typeof options !== 'object' || options === null) throw new TypeError(`sojourn: ${name} needs an options object with a \`client\``);
-  const { client, prefix = defaults.prefix, channel = defaults.channel } = options;
+  const { client, prefix = defaults.prefix } = options;
   const usable = typeof client === 'object' && client !== null &&
     ['sendCommand', 'duplicate'].every((m) => typeof (client as Record<string, unknown>)[m] === 'function');
   if (!usable) throw new TypeError(`sojourn: ${name} option \`client\` must be a node-redis client (createClient() from 'redis')`);
   if (typeof prefix !== 'string') throw new TypeError(`sojourn: ${name} option \`prefix\` must be a string`);
+  // Backends without a change feed (no default channel) have no `channel` option.
+  const channel = defaults.channel === undefined ? false : options.channel === undefined ? defaults.channel : options.channel;
   if (channel !== false && (typeof channel !== 'string' || channel.length === 0)) {
     throw new TypeError(`sojourn: ${name} option \`channel\` must be a non-empty string or false`);
   }
-  return { client: client as RedisClient, prefix, channel: channel as string | false };
+  return { client: client as RedisClient, prefix, channel };
 }

@@ -17,7 +17,7 @@ export interface RedisQueueOptions {
  * far as your Redis persistence is (AOF or RDB); with none, a Redis restart loses the calls.
  */
 export function redisQueue(options: RedisQueueOptions): FutureCallQueue {
-  const { client, prefix } = resolveRedisOptions('redisQueue', { client: options?.client, prefix: options?.prefix, channel: false }, { prefix: 'sojourn:', channel: 'unused' });
+  const { client, prefix } = resolveRedisOptions('redisQueue', options, { prefix: 'sojourn:' });
 
   function run<T>(script: typeof CLAIM, args: (string | number)[]): Promise<T> {
     assertReady(client, 'redis queue');
