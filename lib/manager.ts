@@ -148,6 +148,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     createNewAuthenticatedSession: (user, strategyName, opts) => manager.createNewAuthenticatedSession(user, strategyName, opts),
     update,
     deleteSession: (id) => manager.deleteSession(id),
+    onRevoke: (listener) => fleet.onRevoke(listener),
     messages,
     opened: (session) => open.add(session),
     closed: (session) => open.delete(session),

@@ -18,6 +18,8 @@ export interface SessionEngine {
   createNewAuthenticatedSession(user: SessionUser, strategyName: string, opts: { from?: CachedSession }): Promise<{ token: string; session: CachedSession }>;
   update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined>;
   deleteSession(id: string): Promise<boolean>;
+  /** Calls `listener` with the ids of sessions revoked here or on another instance; returns the unsubscribe. */
+  onRevoke(listener: (ids: readonly string[]) => void): () => void;
   readonly messages: MessageHub;
   opened(session: Session): void;
   closed(session: Session): void;
@@ -244,9 +246,12 @@ export class Session {
   }
 
   /** The request became a stream (SSE): the session now lives as long as the stream does. */
-  [STREAM](): void {
+  [STREAM](onRevoked: () => void): () => void {
     this.#assertOpen('stream');
     (this as { kind: SessionKind }).kind = 'stream';
+    return this.#engine.onRevoke((ids) => {
+      if (this.#record && ids.includes(this.#record.id)) onRevoked();
+    });
   }
 
   #view(member: string): CachedSession | undefined {

@@ -23,7 +23,6 @@ export function openHttpSession(
     token: (token, expiresAt) => respondToken(res, options, presented, token, expiresAt),
     route,
   });
-  managers.set(session, manager);
   // A ServerResponse emits 'close' once, after 'finish' or when the connection went away first
   // (Node ≥ 16): what on-finished watches the response and its socket for, with one listener.
   res.once('close', () => {
@@ -47,14 +46,7 @@ export function managerFrom(options: SessionOptions | { manager: SessionManager 
   return manager;
 }
 
-/** The manager behind an HTTP session: a stream started on it later listens to its revocations. */
-export function managerOf(session: Session): SessionManager | undefined {
-  return managers.get(session);
-}
-
 // ---------------------------------------------------------------------------------------
-
-const managers = new WeakMap<Session, SessionManager>();
 
 /** `undefined` when the session is loaded already (a warm in-process cache hit), else a promise. */
 function load(session: Session, token: string | undefined): Promise<void> | undefined {

@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toMs, type Duration } from '../duration.js';
-import { ON_REVOKE } from '../manager.js';
 import { STREAM, type Session } from '../session.js';
-import { managerOf } from './http.js';
 
 export interface EventStreamOptions {
   /** A comment line this often keeps proxies from timing the stream out; `false` for none. @default '15s' */
@@ -55,7 +53,8 @@ export function eventStream(req: IncomingMessage & { session: Session }, res: Se
 export function openEventStream(session: Session | undefined, req: IncomingMessage, res: ServerResponse, options: EventStreamOptions = {}): EventStream {
   const keepAlive = keepAliveMs(options.keepAlive);
   requestSession(session);
-  session[STREAM]();
+  // A logout (here or on another instance) ends a stream that was sending that session's data.
+  const stopRevocations = session[STREAM](() => close());
   const { signal } = session;
   let closed = false;
   const write = (chunk: string): boolean => {
@@ -67,16 +66,12 @@ export function openEventStream(session: Session | undefined, req: IncomingMessa
     if (closed) return;
     closed = true;
     clearInterval(timer);
-    stopRevocations?.();
+    stopRevocations();
     if (!res.writableEnded && !res.destroyed) res.end();
   };
   res.statusCode = 200;
   for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
   const timer = keepAlive === undefined ? undefined : setInterval(() => write(':\n\n'), keepAlive).unref();
-  // A logout (here or on another instance) ends a stream that was sending that session's data.
-  const stopRevocations = managerOf(session)?.[ON_REVOKE]((ids) => {
-    if (session.id !== undefined && ids.includes(session.id)) close();
-  });
   if (signal.aborted) close(); // the client left before the route got here
   else signal.addEventListener('abort', close, { once: true });
   write(':ok\n\n'); // sends the headers now: the client's `open` fires before the first event
