@@ -10,7 +10,8 @@ export type WillCloseListener<S> = (session: S) => void | Promise<void>;
 export class Lifecycle<S> {
   state: SessionState = 'open';
   error: unknown = undefined;
-  readonly #listeners = new Set<WillCloseListener<S>>();
+  /** Created by the first listener: most requests add none. */
+  #listeners: Set<WillCloseListener<S>> | undefined;
   #closing: Promise<void> | undefined;
   #controller: AbortController | undefined;
   #abortReason: unknown = undefined;
@@ -32,11 +33,11 @@ export class Lifecycle<S> {
 
   add(listener: WillCloseListener<S>): void {
     if (typeof listener !== 'function') throw new TypeError('sojourn: a will-close listener must be a function');
-    this.#listeners.add(listener);
+    (this.#listeners ??= new Set()).add(listener);
   }
 
   remove(listener: WillCloseListener<S>): void {
-    this.#listeners.delete(listener);
+    this.#listeners?.delete(listener);
   }
 
   close(session: S, error: unknown, onListenerError: (error: unknown) => void, onClosed: () => void): Promise<void> {
@@ -49,14 +50,14 @@ export class Lifecycle<S> {
   async #run(session: S, error: unknown, onListenerError: (error: unknown) => void, onClosed: () => void): Promise<void> {
     this.state = 'closing';
     if (error !== undefined) this.error ??= error;
-    for (const listener of this.#listeners) {
+    for (const listener of this.#listeners ?? []) {
       try {
         await listener(session);
       } catch (listenerError) {
         onListenerError(listenerError);
       }
     }
-    this.#listeners.clear();
+    this.#listeners = undefined;
     // An Error captures a stack trace, and most requests never read the signal: only one already
     // handed out is aborted now; a later reader gets an aborted one from the getter.
     if (this.#controller) this.abort(new SessionClosedSignal());
