@@ -5,8 +5,9 @@
 // Every variant runs in its own child process (bench/server.mjs) on loopback; autocannon loads
 // it from this process with the same connections, warm-up and duration. Each variant first
 // creates `sessions` sessions; every request then carries one of their cookies (round robin).
-// Variants are interleaved A B C … A B C … over rounds so machine drift hits all alike; the table
-// shows medians over rounds, and ratios to bare Express computed within each round.
+// Variants are interleaved over rounds, each round starting one variant later (A B C, B C A, …),
+// so machine drift and the place in a round hit all alike; the table shows medians over rounds,
+// and ratios to bare Express computed within each round.
 // --patched DIR: sojourn variants also run against the build in DIR (before/after in one run).
 // --smoke: about 2 s per variant, 1 round; checks that every variant starts, reads its session
 // and answers 200, asserts nothing about speed. Exit code 1 when a variant fails.
@@ -82,7 +83,10 @@ async function main() {
 
   const results = new Map(servers.map((s) => [s.name, []]));
   for (let round = 1; round <= config.rounds; round++) {
-    for (const server of servers) {
+    // Each round starts one variant later (A B C, B C A, C A B …): a variant's place in the round
+    // measurably moves its numbers on these machines, so every variant takes every place in turn.
+    const shift = (round - 1) % servers.length;
+    for (const server of [...servers.slice(shift), ...servers.slice(0, shift)]) {
       if (config.warmup > 0) await load(server, config.warmup);
       const result = await load(server, config.duration);
       results.get(server.name).push(result);
