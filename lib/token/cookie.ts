@@ -1,5 +1,6 @@
 import { serialize } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
+import { Memo } from '../memo.js';
 import type { ResolvedCookie } from '../options.js';
 import { TOKEN_LENGTH } from './codec.js';
 
@@ -8,7 +9,7 @@ const PREFIX = 's:';
 const SIGNED_LENGTH = PREFIX.length + TOKEN_LENGTH + 1 + 43;
 /** Verified cookie values remembered per secret list: an HMAC costs ~6–12 µs, a Map lookup ~0.1 µs. */
 const VERIFIED_MAX = 1024;
-const verified = new WeakMap<readonly string[], Map<string, string>>();
+const verified = new WeakMap<readonly string[], Memo<string>>();
 
 /** The cookie value: the token signed with the first secret, express-session's `s:` format. */
 export function signToken(token: string, secrets: readonly string[]): string {
@@ -23,9 +24,10 @@ export function unsignToken(value: string, secrets: readonly string[]): string |
   if (known !== undefined) return known;
   const token = verify(value.slice(PREFIX.length), secrets);
   if (token === undefined) return undefined; // junk is never remembered: it cannot crowd out real cookies
-  if (!memo) verified.set(secrets, (memo = new Map()));
-  remember(memo, value, token);
-  return token;
+  if (!memo) verified.set(secrets, (memo = new Memo(VERIFIED_MAX)));
+  // Keyed by the whole signed value under one secret list: a hit is exactly the answer `verify`
+  // gave. The token is still checked against the record's secret hash on every request.
+  return memo.set(value, token);
 }
 
 /** A `Set-Cookie` value carrying `value` for `maxAgeMs`, or clearing the cookie when `value` is undefined. */
@@ -49,15 +51,4 @@ function verify(signed: string, secrets: readonly string[]): string | undefined 
     if (token !== false) return token;
   }
   return undefined;
-}
-
-/**
- * Bounded: at `VERIFIED_MAX` the oldest entry goes (Map keeps insertion order). Keyed by the whole
- * signed value under one secret list, so a hit is exactly the answer `verify` gave for it. The
- * token is still checked against the record's secret hash on every request; this only skips
- * re-computing an HMAC whose result cannot have changed.
- */
-function remember(memo: Map<string, string>, value: string, token: string): void {
-  if (memo.size >= VERIFIED_MAX) memo.delete(memo.keys().next().value!);
-  memo.set(value, token);
 }

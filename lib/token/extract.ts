@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse } from 'cookie';
+import { Memo } from '../memo.js';
 import type { ResolvedOptions, TokenMethod } from '../options.js';
 import { unsignToken } from './cookie.js';
 
@@ -13,20 +14,19 @@ export interface PresentedToken {
   readonly token: string | undefined;
 }
 
-const BEARER = /^Bearer\s+/i;
-
 export function extractToken(headers: IncomingHttpHeaders, options: ResolvedOptions): PresentedToken | undefined {
   for (const method of options.tokenMethods) {
     const presented = method === 'cookie' ? fromCookie(headers.cookie, options) : fromHeader(headers[options.bearerHeader], options.bearerHeader === 'authorization');
-    if (presented !== undefined) return { via: method, token: presented || undefined };
+    if (presented !== undefined) return presented;
   }
   return undefined;
 }
 
 // ---------------------------------------------------------------------------------------
 
-/** The token, '' for a cookie of ours that does not verify, `undefined` when there is none. */
-function fromCookie(header: string | undefined, options: ResolvedOptions): string | undefined {
+const UNVERIFIED_COOKIE: PresentedToken = Object.freeze({ via: 'cookie', token: undefined });
+
+function fromCookie(header: string | undefined, options: ResolvedOptions): PresentedToken | undefined {
   if (!header || !header.includes(options.cookie.name)) return undefined;
   let memo = headers.get(options);
   const known = memo?.get(header);
@@ -34,13 +34,11 @@ function fromCookie(header: string | undefined, options: ResolvedOptions): strin
   const value = parse(header)[options.cookie.name];
   if (value === undefined || value === '') return undefined;
   const token = unsignToken(value, options.secrets);
-  if (token === undefined) return '';
-  if (header.length <= HEADER_MEMO_LENGTH) {
-    if (!memo) headers.set(options, (memo = new Map()));
-    if (memo.size >= HEADER_MEMO_MAX) memo.delete(memo.keys().next().value!);
-    memo.set(header, token);
-  }
-  return token;
+  if (token === undefined) return UNVERIFIED_COOKIE; // never remembered: junk cannot crowd out real cookies
+  const presented: PresentedToken = Object.freeze({ via: 'cookie', token });
+  if (header.length > HEADER_MEMO_LENGTH) return presented;
+  if (!memo) headers.set(options, (memo = new Memo(HEADER_MEMO_MAX)));
+  return memo.set(header, presented);
 }
 
 /**
@@ -50,11 +48,15 @@ function fromCookie(header: string | undefined, options: ResolvedOptions): strin
  */
 const HEADER_MEMO_MAX = 1024;
 const HEADER_MEMO_LENGTH = 1024;
-const headers = new WeakMap<ResolvedOptions, Map<string, string>>();
+const headers = new WeakMap<ResolvedOptions, Memo<PresentedToken>>();
+
+const BEARER = /^Bearer\s+/i;
 
 /** `Authorization` may carry other schemes (Basic…), which are not ours; a custom header is all ours. */
-function fromHeader(header: string | string[] | undefined, bearerOnly: boolean): string | undefined {
+function fromHeader(header: string | string[] | undefined, bearerOnly: boolean): PresentedToken | undefined {
   if (typeof header !== 'string' || header.length === 0) return undefined;
-  if (BEARER.test(header)) return header.replace(BEARER, '').trim();
-  return bearerOnly ? undefined : header.trim();
+  const scheme = BEARER.exec(header);
+  if (!scheme && bearerOnly) return undefined;
+  const token = (scheme ? header.slice(scheme[0].length) : header).trim();
+  return { via: 'bearer', token: token || undefined };
 }
