@@ -37,7 +37,7 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
     const parsed = parseToken(token);
     if (!parsed) return undefined;
     const now = clock();
-    const lookup = chain.get(parsed.id, (entry) => entry.cacheExpiry > now && entry.expiresAt > now);
+    const lookup = chain.get(parsed.id, now);
     return isPromise(lookup) ? lookup.then((found) => resolveFound(parsed, now, found)) : resolveFound(parsed, now, lookup);
   };
 

@@ -23,15 +23,15 @@ export class CacheChain {
   }
 
   /**
-   * The first layer's answer that is not a miss, with the layer's index (to back-fill earlier ones).
-   * Synchronous while the layers answer synchronously (the LRU): a promise only once one does not.
+   * The first layer's answer that is not a miss (an entry still fresh at `now`, or a remembered
+   * miss), with the layer's index (to back-fill earlier ones). Synchronous while the layers answer
+   * synchronously (the LRU): a promise only once one does not.
    */
-  get(id: string, isFresh: (entry: CachedSession) => boolean): ChainLookup | Promise<ChainLookup> {
+  get(id: string, now: number): ChainLookup | Promise<ChainLookup> {
     for (let layer = 0; layer < this.layers.length; layer++) {
-      const cache = this.layers[layer]!;
-      const pending = this.#guard(cache, () => cache.get(id));
-      if (isPromise(pending)) return this.#getFrom(layer, pending, id, isFresh);
-      if (pending === null || (pending && isFresh(pending))) return { found: pending, layer };
+      const found = this.#lookup(this.layers[layer]!, id);
+      if (isPromise(found)) return this.#getFrom(layer, found, id, now);
+      if (found === null || (found && isFresh(found, now))) return { found, layer };
     }
     return { found: undefined, layer: this.layers.length };
   }
@@ -57,19 +57,25 @@ export class CacheChain {
   // ---------------------------------------------------------------------------------------
 
   /** `get` from `layer` on, once that layer answered with a promise. */
-  async #getFrom(
-    layer: number,
-    pending: Promise<CacheLookup>,
-    id: string,
-    isFresh: (entry: CachedSession) => boolean,
-  ): Promise<ChainLookup> {
+  async #getFrom(layer: number, pending: Promise<CacheLookup>, id: string, now: number): Promise<ChainLookup> {
     for (;;) {
       const found = await pending;
-      if (found === null || (found && isFresh(found))) return { found, layer };
+      if (found === null || (found && isFresh(found, now))) return { found, layer };
       if (++layer >= this.layers.length) return { found: undefined, layer };
-      const cache = this.layers[layer]!;
-      pending = Promise.resolve(this.#guard(cache, () => cache.get(id)));
+      pending = Promise.resolve(this.#lookup(this.layers[layer]!, id));
     }
+  }
+
+  /** `#guard` for the hot path: a lookup allocates no closure. */
+  #lookup(cache: SessionCache, id: string): CacheLookup | Promise<CacheLookup> {
+    let result: CacheLookup | Promise<CacheLookup>;
+    try {
+      result = cache.get(id);
+    } catch (error) {
+      this.#failed(cache, error);
+      return undefined;
+    }
+    return isPromise(result) ? this.#settle(cache, result) : this.#ok(cache, result);
   }
 
   async #each(upTo: number, run: (cache: SessionCache) => unknown): Promise<void> {
@@ -91,7 +97,11 @@ export class CacheChain {
       this.#failed(cache, error);
       return undefined;
     }
-    if (!isPromise(result)) return this.#ok(cache, result);
+    return isPromise(result) ? this.#settle(cache, result) : this.#ok(cache, result);
+  }
+
+  /** A pending cache answer: a rejection or a timeout becomes `undefined`. */
+  #settle<T>(cache: SessionCache, result: Promise<T>): Promise<T | undefined> {
     return new Promise<T | undefined>((resolve) => {
       let timedOut = false;
       const timer = setTimeout(() => {
@@ -131,6 +141,11 @@ export class CacheChain {
       code: 'SOJOURN_CACHE_DOWN',
     });
   }
+}
+
+/** An entry is served until its cache freshness or the session itself runs out. */
+function isFresh(entry: CachedSession, now: number): boolean {
+  return entry.cacheExpiry > now && entry.expiresAt > now;
 }
 
 function forEachId(ids: readonly string[], run: (id: string) => unknown): Promise<unknown> | undefined {

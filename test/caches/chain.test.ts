@@ -7,7 +7,8 @@ import { T0, makeCachedSession, makeRecord } from '../helpers/records.js';
 
 const TIMEOUT = 40;
 const SLACK = 100;
-const fresh = () => true;
+/** Lookups happen at `T0`: test entries are fresh for 5 minutes after it. */
+const NOW = T0;
 
 // ---------------------------------------------------------------------------------------
 // Fakes of *other* caches (a remote one that fails in each way); the chain is the real thing.
@@ -109,7 +110,7 @@ describe('CacheChain.get', () => {
     first.set(entry, 60_000);
     second.set({ ...entry, data: { from: 'second' } }, 60_000);
     const chain = new CacheChain([first, second], TIMEOUT);
-    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 0 });
+    expect(await chain.get(entry.id, NOW)).toEqual({ found: entry, layer: 0 });
   });
 
   it('asks the next layer on a miss and tells which layer answered', async () => {
@@ -117,12 +118,12 @@ describe('CacheChain.get', () => {
     const entry = makeCachedSession();
     second.set(entry, 60_000);
     const chain = new CacheChain([first, second], TIMEOUT);
-    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 1 });
+    expect(await chain.get(entry.id, NOW)).toEqual({ found: entry, layer: 1 });
   });
 
   it('answers a miss past the last layer when no layer knows the id', async () => {
     const chain = new CacheChain([lruCache(), lruCache()], TIMEOUT);
-    expect(await chain.get(makeRecord().id, fresh)).toEqual({ found: undefined, layer: 2 });
+    expect(await chain.get(makeRecord().id, NOW)).toEqual({ found: undefined, layer: 2 });
   });
 
   it('stops at a remembered "no such session" (null) in an earlier layer', async () => {
@@ -131,7 +132,7 @@ describe('CacheChain.get', () => {
     first.setMissing(entry.id, 60_000);
     second.set(entry, 60_000);
     const chain = new CacheChain([first, second], TIMEOUT);
-    expect(await chain.get(entry.id, fresh)).toEqual({ found: null, layer: 0 });
+    expect(await chain.get(entry.id, NOW)).toEqual({ found: null, layer: 0 });
   });
 
   it('passes over an entry that is not fresh any more', async () => {
@@ -141,9 +142,16 @@ describe('CacheChain.get', () => {
     first.set(stale, 60_000);
     second.set(current, 60_000);
     const chain = new CacheChain([first, second], TIMEOUT);
-    const isFresh = (e: CachedSession) => e.cacheExpiry > T0;
-    expect(await chain.get(stale.id, isFresh)).toEqual({ found: current, layer: 1 });
-    expect(await new CacheChain([first], TIMEOUT).get(stale.id, isFresh)).toEqual({ found: undefined, layer: 1 });
+    expect(await chain.get(stale.id, NOW)).toEqual({ found: current, layer: 1 });
+    expect(await new CacheChain([first], TIMEOUT).get(stale.id, NOW)).toEqual({ found: undefined, layer: 1 });
+  });
+
+  it('passes over an entry whose session has expired, however fresh the entry', () => {
+    const cache = lruCache();
+    const expired = makeCachedSession({ expiresAt: NOW, cacheExpiry: NOW + 60_000 });
+    cache.set(expired, 60_000);
+    expect(new CacheChain([cache], TIMEOUT).get(expired.id, NOW)).toEqual({ found: undefined, layer: 1 });
+    expect(new CacheChain([cache], TIMEOUT).get(expired.id, NOW - 1)).toEqual({ found: expired, layer: 0 });
   });
 
   it('resolves an all-synchronous chain without a timer', async () => {
@@ -152,7 +160,7 @@ describe('CacheChain.get', () => {
     second.map.set(entry.id, entry);
     const chain = new CacheChain([first, second], TIMEOUT);
     vi.useFakeTimers();
-    const pending = chain.get(entry.id, fresh);
+    const pending = chain.get(entry.id, NOW);
     expect(vi.getTimerCount()).toBe(0);
     expect(await pending).toEqual({ found: entry, layer: 1 });
     const writing = chain.set(entry, T0, 1);
@@ -164,7 +172,7 @@ describe('CacheChain.get', () => {
     const remote = flakyCache();
     const chain = new CacheChain([recordingCache(), remote], TIMEOUT);
     vi.useFakeTimers();
-    const pending = chain.get(makeRecord().id, fresh);
+    const pending = chain.get(makeRecord().id, NOW);
     expect(vi.getTimerCount()).toBe(1);
     expect(await pending).toEqual({ found: undefined, layer: 2 });
     expect(vi.getTimerCount()).toBe(0); // cleared once the layer answered
@@ -179,12 +187,12 @@ describe('CacheChain.set and back-fill', () => {
     second.map.set(entry.id, entry);
     const chain = new CacheChain([first, second], TIMEOUT);
 
-    const { found, layer } = await chain.get(entry.id, fresh);
+    const { found, layer } = await chain.get(entry.id, NOW);
     await chain.set(found as CachedSession, T0 + 30_000, layer);
 
     expect(first.sets).toEqual([[entry.id, 60_000]]); // what is left of its freshness
     expect(second.sets).toEqual([]);
-    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 0 });
+    expect(await chain.get(entry.id, NOW)).toEqual({ found: entry, layer: 0 });
   });
 
   it('writes every layer by default', async () => {
@@ -234,14 +242,14 @@ describe('CacheChain guard', () => {
     healthy.set(entry, 60_000);
     const chain = new CacheChain([broken(), healthy], TIMEOUT);
     const started = performance.now();
-    expect(await chain.get(entry.id, fresh)).toEqual({ found: entry, layer: 1 });
+    expect(await chain.get(entry.id, NOW)).toEqual({ found: entry, layer: 1 });
     expect(performance.now() - started).toBeLessThan(TIMEOUT + SLACK);
   });
 
   it('waits for a slow layer no longer than the timeout', async () => {
     const chain = new CacheChain([hangingCache()], TIMEOUT);
     const started = performance.now();
-    expect(await chain.get(makeRecord().id, fresh)).toEqual({ found: undefined, layer: 1 });
+    expect(await chain.get(makeRecord().id, NOW)).toEqual({ found: undefined, layer: 1 });
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT - 5);
     expect(elapsed).toBeLessThan(TIMEOUT + SLACK);
@@ -274,7 +282,7 @@ describe('CacheChain guard', () => {
     const id = makeRecord().id;
 
     remote.down = true;
-    for (let i = 0; i < 5; i++) expect(await chain.get(id, fresh)).toEqual({ found: undefined, layer: 2 });
+    for (let i = 0; i < 5; i++) expect(await chain.get(id, NOW)).toEqual({ found: undefined, layer: 2 });
     await chain.set(makeCachedSession(), T0);
     await nextTick();
     expect(codes()).toEqual(['SOJOURN_CACHE_DOWN']);
@@ -282,21 +290,21 @@ describe('CacheChain guard', () => {
     expect(warnings[0]!.message).toContain('ECONNRESET');
 
     remote.down = false;
-    await chain.get(id, fresh);
-    await chain.get(id, fresh);
+    await chain.get(id, NOW);
+    await chain.get(id, NOW);
     await nextTick();
     expect(codes()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED']);
 
     remote.down = true; // a second outage is warned about again
-    await chain.get(id, fresh);
-    await chain.get(id, fresh);
+    await chain.get(id, NOW);
+    await chain.get(id, NOW);
     await nextTick();
     expect(codes()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED', 'SOJOURN_CACHE_DOWN']);
   });
 
   it('keeps one outage per layer: two broken layers warn once each', async () => {
     const chain = new CacheChain([throwingCache('one'), rejectingCache('two')], TIMEOUT);
-    for (let i = 0; i < 3; i++) await chain.get(makeRecord().id, fresh);
+    for (let i = 0; i < 3; i++) await chain.get(makeRecord().id, NOW);
     await nextTick();
     expect(codes()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_DOWN']);
     expect(warnings[0]!.message).toContain('one');
@@ -305,8 +313,8 @@ describe('CacheChain guard', () => {
 
   it('warns about a timeout as an outage too', async () => {
     const chain = new CacheChain([hangingCache('slow')], TIMEOUT);
-    await chain.get(makeRecord().id, fresh);
-    await chain.get(makeRecord().id, fresh);
+    await chain.get(makeRecord().id, NOW);
+    await chain.get(makeRecord().id, NOW);
     await nextTick();
     expect(codes()).toEqual(['SOJOURN_CACHE_DOWN']);
     expect(warnings[0]!.message).toMatch(/slow.*40 ms/);
@@ -324,7 +332,7 @@ describe('CacheChain guard', () => {
       clear: () => late(undefined),
     };
     const chain = new CacheChain([slow], TIMEOUT);
-    for (let i = 0; i < 4; i++) expect(await chain.get(makeRecord().id, fresh)).toEqual({ found: undefined, layer: 1 });
+    for (let i = 0; i < 4; i++) expect(await chain.get(makeRecord().id, NOW)).toEqual({ found: undefined, layer: 1 });
     await new Promise((resolve) => setTimeout(resolve, TIMEOUT * 3)); // let the late answers arrive
     await nextTick();
     expect(codes()).toEqual(['SOJOURN_CACHE_DOWN']);
@@ -334,7 +342,7 @@ describe('CacheChain guard', () => {
     const chain = new CacheChain([lruCache(), flakyCache()], TIMEOUT);
     const entry = makeCachedSession();
     await chain.set(entry, T0);
-    await chain.get(entry.id, fresh);
+    await chain.get(entry.id, NOW);
     await chain.delete([entry.id]);
     await nextTick();
     expect(warnings).toEqual([]);
