@@ -2,6 +2,12 @@ import type { SessionState } from './types.js';
 
 export type WillCloseListener<S> = (session: S) => void | Promise<void>;
 
+/** What the owner of a lifecycle does while it closes; one object per owner class, not per close. */
+export interface CloseHooks<S> {
+  listenerFailed(session: S, error: unknown): void;
+  closed(session: S): void;
+}
+
 /**
  * Serverpod's lifecycle, made strict: open → closing → closed. Will-close listeners run once, in
  * insertion order, each awaited; one that throws is reported and the rest still run. `close()`
@@ -40,31 +46,48 @@ export class Lifecycle<S> {
     this.#listeners?.delete(listener);
   }
 
-  close(session: S, error: unknown, onListenerError: (error: unknown) => void, onClosed: () => void): Promise<void> {
-    this.#closing ??= this.#run(session, error, onListenerError, onClosed);
+  close(session: S, error: unknown, hooks: CloseHooks<S>): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.state = 'closing';
+    if (error !== undefined) this.error ??= error;
+    if (this.#listeners) {
+      this.#closing = this.#run(session, hooks);
+      return this.#closing;
+    }
+    // Most requests add no listener: nothing to await, so no async function and no new promise.
+    try {
+      this.#finish(session, hooks);
+      this.#closing = CLOSED;
+    } catch (failure) {
+      this.#closing = Promise.reject(failure);
+    }
     return this.#closing;
   }
 
   // ---------------------------------------------------------------------------------------
 
-  async #run(session: S, error: unknown, onListenerError: (error: unknown) => void, onClosed: () => void): Promise<void> {
-    this.state = 'closing';
-    if (error !== undefined) this.error ??= error;
-    for (const listener of this.#listeners ?? []) {
+  async #run(session: S, hooks: CloseHooks<S>): Promise<void> {
+    for (const listener of this.#listeners!) {
       try {
         await listener(session);
       } catch (listenerError) {
-        onListenerError(listenerError);
+        hooks.listenerFailed(session, listenerError);
       }
     }
+    this.#finish(session, hooks);
+  }
+
+  #finish(session: S, hooks: CloseHooks<S>): void {
     this.#listeners = undefined;
     // An Error captures a stack trace, and most requests never read the signal: only one already
     // handed out is aborted now; a later reader gets an aborted one from the getter.
     if (this.#controller) this.abort(new SessionClosedSignal());
     this.state = 'closed';
-    onClosed();
+    hooks.closed(session);
   }
 }
+
+const CLOSED = Promise.resolve();
 
 /** The abort reason once a session has closed normally (the client did not go away). */
 class SessionClosedSignal extends Error {

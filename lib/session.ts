@@ -1,5 +1,5 @@
 import { SessionClosedError } from './errors.js';
-import { Lifecycle, type WillCloseListener } from './lifecycle.js';
+import { Lifecycle, type CloseHooks, type WillCloseListener } from './lifecycle.js';
 import { LogBuffer, type LogCall } from './logs/buffer.js';
 import type { LogSettings } from './logs/types.js';
 import { CLOSE_ALL, SessionMessages, type MessageHub } from './messages/session.js';
@@ -202,8 +202,8 @@ export class Session {
   }
 
   /** Runs the will-close listeners, writes the log, then refuses use. Idempotent. */
-  close({ error }: { error?: unknown } = {}): Promise<void> {
-    return this.#lifecycle.close(this, error, (listenerError) => this.#listenerFailed(listenerError), () => this.#closed());
+  close(options?: { error?: unknown }): Promise<void> {
+    return this.#lifecycle.close(this, options?.error, Session.#closeHooks);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -309,6 +309,11 @@ export class Session {
     }));
     return this.#log;
   }
+
+  static readonly #closeHooks: CloseHooks<Session> = {
+    listenerFailed: (session, error) => session.#listenerFailed(error),
+    closed: (session) => session.#closed(),
+  };
 
   #listenerFailed(error: unknown): void {
     this.#logger().add('will-close listener threw', { level: 'error', error });

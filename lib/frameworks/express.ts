@@ -27,7 +27,7 @@ export interface SessionMiddleware extends RequestHandler {
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): SessionMiddleware {
   const manager = managerFrom(options);
   const middleware: RequestHandler = (req, res, next) => {
-    const { session, ready } = openHttpSession(manager, req, res, 'request', () => routeOf(req));
+    const { session, ready } = openHttpSession(manager, req, res, 'request', req, routeOf);
     req.session = session;
     if (ready) ready.then(() => next(), next);
     else next(); // loaded synchronously: no microtask before the route runs

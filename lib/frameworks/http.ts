@@ -1,34 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSessionManager, OPEN, type SessionManager } from '../manager.js';
 import type { ResolvedOptions, SessionOptions } from '../options.js';
-import { ABORT, LOAD, type Session } from '../session.js';
+import { ABORT, LOAD, type Session, type SessionBinding } from '../session.js';
 import { tokenAnswer } from '../token/answer.js';
 import { extractToken, type PresentedToken } from '../token/extract.js';
 import type { SessionKind } from '../types.js';
 
 /**
  * The part of every HTTP framework binding that is plain Node: read the token from the request,
- * answer token changes on the response, close the session when the response is done.
+ * answer token changes on the response, close the session when the response is done. `routeOf`
+ * names the request in logs from the framework's `context` (read only when a log is written).
  */
-export function openHttpSession(
+export function openHttpSession<C>(
   manager: SessionManager,
   req: IncomingMessage,
   res: ServerResponse,
   kind: SessionKind,
-  route: () => string | undefined,
+  context: C,
+  routeOf: (context: C) => string,
 ): { session: Session; ready: Promise<void> | undefined } {
   const { options } = manager;
   const presented = extractToken(req.headers, options);
-  const session = manager[OPEN](kind, {
-    token: (token, expiresAt) => respondToken(res, options, presented, token, expiresAt),
-    route,
-  });
+  const session = manager[OPEN](kind, new HttpBinding(res, options, presented, context, routeOf));
   // A ServerResponse emits 'close' once, after 'finish' or when the connection went away first
   // (Node ≥ 16): what on-finished watches the response and its socket for, with one listener.
-  res.once('close', () => {
-    if (!res.writableFinished) session[ABORT](abortError());
-    session.close().catch(() => {}); // listener failures are reported by the session itself
-  });
+  // `on`, not `once`: emitting it then removes nothing. (Every property touched on an Express
+  // request or response costs microseconds, so the session is not stored on the response.)
+  res.on('close', () => closeWithResponse(res, session));
   if (presented && presented.token === undefined) respondToken(res, options, presented, undefined, undefined);
   return { session, ready: load(session, presented?.token) };
 }
@@ -47,6 +45,38 @@ export function managerFrom(options: SessionOptions | { manager: SessionManager 
 }
 
 // ---------------------------------------------------------------------------------------
+
+function closeWithResponse(res: ServerResponse, session: Session): void {
+  if (!res.writableEnded) session[ABORT](abortError()); // the route never ended its response
+  session.close().catch(ignore); // listener failures are reported by the session itself
+}
+
+function ignore(): void {}
+
+/** How a request's session answers token changes: one object per request, no closures. */
+class HttpBinding<C> implements SessionBinding {
+  readonly #res: ServerResponse;
+  readonly #options: ResolvedOptions;
+  readonly #presented: PresentedToken | undefined;
+  readonly #context: C;
+  readonly #routeOf: (context: C) => string;
+
+  constructor(res: ServerResponse, options: ResolvedOptions, presented: PresentedToken | undefined, context: C, routeOf: (context: C) => string) {
+    this.#res = res;
+    this.#options = options;
+    this.#presented = presented;
+    this.#context = context;
+    this.#routeOf = routeOf;
+  }
+
+  token(token: string | undefined, expiresAt: number | undefined): void {
+    respondToken(this.#res, this.#options, this.#presented, token, expiresAt);
+  }
+
+  route(): string {
+    return this.#routeOf(this.#context);
+  }
+}
 
 /** `undefined` when the session is loaded already (a warm in-process cache hit), else a promise. */
 function load(session: Session, token: string | undefined): Promise<void> | undefined {

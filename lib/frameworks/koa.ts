@@ -30,7 +30,7 @@ export interface KoaSessionMiddleware extends Middleware {
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): KoaSessionMiddleware {
   const manager = managerFrom(options);
   const middleware: Middleware = async (ctx, next) => {
-    const { session, ready } = openHttpSession(manager, ctx.req, ctx.res, 'request', () => routeOf(ctx));
+    const { session, ready } = openHttpSession(manager, ctx.req, ctx.res, 'request', ctx, routeOf);
     ctx.session = session;
     ctx.state.session = session;
     try {
