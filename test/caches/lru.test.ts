@@ -28,6 +28,18 @@ describe('lruCache', () => {
     expect(cache.get(d!.id)).toEqual(d);
   });
 
+  it('when every entry was read since, evicts the oldest after one pass over them', () => {
+    const cache = lruCache({ max: 3 });
+    const [a, b, c, d, e] = [makeCachedSession(), makeCachedSession(), makeCachedSession(), makeCachedSession(), makeCachedSession()];
+    for (const entry of [a!, b!, c!]) cache.set(entry, 60_000);
+    for (const entry of [c!, b!, a!]) cache.get(entry.id);
+    cache.set(d!, 60_000); // a, b, c each lose their flag; a, the oldest, goes
+    expect(cache.get(a!.id)).toBeUndefined();
+    cache.set(e!, 60_000); // b was passed over, not read since: it goes now
+    expect(cache.get(b!.id)).toBeUndefined();
+    expect([c!, d!, e!].map((entry) => cache.get(entry.id))).toEqual([c, d, e]);
+  });
+
   it('counts missing marks toward `max`', () => {
     const cache = lruCache({ max: 2 });
     const entry = makeCachedSession();
