@@ -1,4 +1,5 @@
 import type { CacheChain, ChainLookup } from './caches/chain.js';
+import type { CacheLookup } from './caches/types.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionStore } from './stores/types.js';
 import { parseToken, secretMatches, type ParsedToken } from './token/codec.js';
@@ -21,12 +22,13 @@ export interface ResolverParts {
 
 /**
  * Token → session: the shape check (no I/O for junk), each cache layer in order, then the store.
- * Concurrent lookups of one id share one store read, and a burst of requests due for renewal
- * shares one renewal write.
+ * Concurrent lookups of one id share one fetch (shared cache layers and the store are asked once
+ * per burst, not once per request), and a burst of requests due for renewal shares one renewal
+ * write. The secret is checked for every request.
  */
 export function createResolver({ options, chain, store, serialize }: ResolverParts) {
   const { clock, duration, cacheTtl } = options;
-  const loading = new Map<string, Promise<SessionRecord | undefined>>();
+  const fetching = new Map<string, Promise<Fetched>>();
   const renewing = new Map<string, Promise<CachedSession | undefined>>();
 
   /**
@@ -37,33 +39,40 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
     const parsed = parseToken(token);
     if (!parsed) return undefined;
     const now = clock();
-    const lookup = chain.get(parsed.id, now);
-    return isPromise(lookup) ? lookup.then((found) => resolveFound(parsed, now, found)) : resolveFound(parsed, now, lookup);
+    let pending = fetching.size > 0 ? fetching.get(parsed.id) : undefined;
+    if (!pending) {
+      const lookup = chain.get(parsed.id, now);
+      if (!isPromise(lookup) && lookup.found !== undefined) return verify(parsed, now, lookup.found, lookup.layer);
+      pending = singleFlight(fetching, parsed.id, () => finishLookup(parsed.id, now, lookup));
+    }
+    return pending.then((burst) => verify(parsed, now, burst.found, burst.layer, burst));
   };
 
-  function resolveFound(parsed: ParsedToken, now: number, { found, layer }: ChainLookup): MaybePromise<Resolution | undefined> {
-    if (found === null) return undefined;
-    return found ? verify(parsed, now, found, layer) : fromStore(parsed, now, layer);
-  }
-
-  async function fromStore(parsed: ParsedToken, now: number, layer: number): Promise<Resolution | undefined> {
-    const record = await singleFlight(loading, parsed.id, () => store.get(parsed.id));
+  /** The rest of a lookup the in-process layers could not answer: the shared layers, then the store. */
+  async function finishLookup(id: string, now: number, lookup: MaybePromise<ChainLookup>): Promise<Fetched> {
+    const cached = await lookup;
+    if (cached.found !== undefined) return { ...cached, backFilled: false };
+    const record = await store.get(id);
     if (!record || record.expiresAt <= now) {
-      void chain.setMissing([parsed.id], cacheTtl); // never on the answer's critical path
-      return undefined;
+      void chain.setMissing([id], cacheTtl); // never on the answer's critical path
+      return { found: null, layer: cached.layer, backFilled: false };
     }
-    return verify(parsed, now, serialize(record), layer);
+    return { found: serialize(record), layer: cached.layer, backFilled: false };
   }
 
-  function verify(parsed: ParsedToken, now: number, session: CachedSession, layer: number): MaybePromise<Resolution | undefined> {
+  /** `session` was found in `layer`; `burst` when the lookup was shared (the layers before are back-filled once). */
+  function verify(parsed: ParsedToken, now: number, session: CacheLookup, layer: number, burst?: Fetched): MaybePromise<Resolution | undefined> {
     // A forged secret for a real id: no renewal, no cache write, and nothing remembered as missing
     // (that would lock the real owner out).
-    if (!secretMatches(parsed.secret, session.secretHash)) return undefined;
+    if (!session || !secretMatches(parsed.secret, session.secretHash)) return undefined;
     const renewTo = Math.min(now + duration, session.absoluteExpiresAt);
     if (session.expiresAt - now < duration / 2 && renewTo > session.expiresAt) {
       return renew(session, renewTo, now).then((renewed) => renewed && { session: renewed, renewed: true });
     }
-    if (layer > 0) void chain.set(session, now, layer); // a slow cache must not hold the answer up
+    if (layer > 0 && !burst?.backFilled) {
+      if (burst) burst.backFilled = true;
+      void chain.set(session, now, layer); // a slow cache must not hold the answer up
+    }
     return { session, renewed: false };
   }
 
@@ -85,6 +94,12 @@ export function createResolver({ options, chain, store, serialize }: ResolverPar
 export type Resolver = ReturnType<typeof createResolver>;
 
 type MaybePromise<T> = T | Promise<T>;
+
+/** What the caches, then the store, held for an id, shared by the requests of a burst. */
+interface Fetched extends ChainLookup {
+  /** The layers before `layer` were given the session (by the burst's first verified request). */
+  backFilled: boolean;
+}
 
 // ---------------------------------------------------------------------------------------
 

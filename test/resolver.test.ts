@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { describe, expect, it } from 'vitest';
-import { SessionStoreError } from 'sojourn';
+import { describe, expect, it, vi } from 'vitest';
+import { SessionStoreError, lruCache } from 'sojourn';
 import { captureWarnings, countingCache, countingStore, world } from './helpers/counting.js';
 
 const MIN = 60_000;
@@ -216,6 +216,40 @@ describe('getSessionFromToken: the cache chain', () => {
     await manager.clearCache();
     const results = await Promise.all(Array.from({ length: 50 }, () => manager.getSessionFromToken(token)));
     expect(results.every((r) => r?.id === session.id)).toBe(true);
+    expect(store.calls.get).toBe(1);
+  });
+
+  it('[lru, slow remote]: 50 concurrent cold lookups ask the remote layer once, the store once, and back-fill once', async () => {
+    const l1 = countingCache(undefined, 'lru');
+    const remote = countingCache(undefined, 'remote');
+    const { manager, store } = world({ cache: [l1, remote] });
+    const { token, session } = await manager.createAnonymousSession();
+    await manager.clearCache();
+    remote.mode = { delayMs: 15 };
+    l1.reset();
+    remote.reset();
+    const first = manager.getSessionFromToken(token);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the rest arrive while the remote GET is out
+    const results = await Promise.all([first, ...Array.from({ length: 49 }, () => manager.getSessionFromToken(token))]);
+    expect(results.every((r) => r?.id === session.id)).toBe(true);
+    expect(remote.calls.get).toBe(1);
+    expect(store.calls.get).toBe(1);
+    expect(l1.calls.set).toBe(1);
+    await vi.waitFor(() => expect(remote.calls.set).toBe(1));
+    expect(l1.peek(session.id)).toMatchObject({ id: session.id });
+  });
+
+  it('a shared lookup still checks every request\'s secret: a forged one in the burst gets nothing', async () => {
+    const remote = countingCache(undefined, 'remote');
+    const { manager, store } = world({ cache: [lruCache(), remote] });
+    const { token, session } = await manager.createAnonymousSession();
+    await manager.clearCache();
+    remote.mode = { delayMs: 10 };
+    const forged = `${token.slice(0, 37)}${'A'.repeat(43)}`;
+    const [real, fake, again] = await Promise.all([token, forged, token].map((t) => manager.getSessionFromToken(t)));
+    expect(real?.id).toBe(session.id);
+    expect(fake).toBeUndefined();
+    expect(again?.id).toBe(session.id);
     expect(store.calls.get).toBe(1);
   });
 
