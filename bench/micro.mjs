@@ -40,7 +40,7 @@ for (const dist of dists) {
           middleware(req, res, (error) => {
             if (error) return reject(error);
             if (req.session.activeOrderId !== 1) return reject(new Error('session not loaded'));
-            res.writableFinished = true;
+            res.writableEnded = res.writableFinished = true;
             res.emit('finish');
             res.emit('close');
             done = true;
@@ -81,7 +81,7 @@ function fakeResponse() {
   const res = new EventEmitter();
   const headers = new Map();
   res.headersSent = false;
-  res.writableFinished = false;
+  res.writableEnded = res.writableFinished = false;
   res.finished = false;
   res.socket = null;
   res.setHeader = (name, value) => headers.set(name.toLowerCase(), value);
@@ -95,7 +95,7 @@ async function signedCookie(middleware) {
   await new Promise((resolve) => middleware(req, res, resolve));
   await req.session.setActiveOrder(1);
   const header = [].concat(res.getHeader('set-cookie'))[0];
-  res.writableFinished = true;
+  res.writableEnded = res.writableFinished = true;
   res.emit('finish');
   res.emit('close');
   return header.split(';')[0];

@@ -1,23 +1,27 @@
 // One benchmark server: `node bench/server.mjs <variant> <port>`.
 // Every variant serves the same two routes:
-//   GET /login  creates a session holding activeOrderId = 1 and answers its cookie;
+//   GET /login  creates a session holding activeOrderId = 1 and answers its cookie (bare Express
+//               and the no-op answer a cookie of the same size, so every request is the same size);
 //   GET /       reads the session and returns one field (activeOrderId) as text.
 // `*-write` variants also set the active order on every 5th request of `/` (awaited).
 // Redis and PostgreSQL come from BENCH_REDIS_URL / BENCH_PG_URL; the built package from
 // SOJOURN_DIST (default ../dist). A variant whose backend is not built yet reports itself pending.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import express from 'express';
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret';
+/** `s%3A` + token (80) + `.` + the URI-encoded HMAC (43 characters, some encoded): about 130. */
+const SOJOURN_COOKIE_LENGTH = 130;
 
 const DIST = process.env.SOJOURN_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
 
 /** name → what it is; run.mjs prints them in this order. */
 export const VARIANTS = {
   bare: 'bare Express (no session layer)',
-  noop: 'bare Express + one no-op middleware (not in the default set: the floor of any middleware)',
+  noop: 'bare Express + one no-op middleware (the floor of any middleware)',
   'es-memory': 'express-session + MemoryStore',
   'es-redis': 'express-session + connect-redis',
   sojourn: 'sojourn default (memory store + LRU)',
@@ -59,7 +63,10 @@ async function sessionLayer(variant) {
   if (base === 'bare' || base === 'noop') {
     const fixed = Object.freeze({ activeOrderId: 1 });
     const middleware = base === 'noop' ? (_req, _res, next) => next() : undefined;
-    return { middleware, read: () => fixed.activeOrderId, write: () => {}, create: () => {} };
+    // The same Cookie header bytes as a sojourn request (name and length of a signed token), so
+    // the ratio to bare Express is the session layer's cost, not that of parsing a longer request.
+    const create = (_req, res) => res.setHeader('set-cookie', `session=${randomBytes(98).toString('base64url').slice(0, SOJOURN_COOKIE_LENGTH)}; Path=/`);
+    return { middleware, read: () => fixed.activeOrderId, write: () => {}, create };
   }
   if (base.startsWith('es-')) {
     const { default: session } = await import('express-session');
@@ -107,7 +114,7 @@ export async function createApp(variant) {
   if (layer.middleware) app.use(layer.middleware);
   let count = 0;
   app.get('/login', async (req, res) => {
-    await layer.create(req);
+    await layer.create(req, res);
     res.send('ok');
   });
   app.get('/', async (req, res) => {
