@@ -64,6 +64,14 @@ const TARGETS = [
   ['sojourn-chain', 'bare', 0.9],
 ];
 
+/** Printed beside the targets: what any Express middleware costs, and sojourn measured against that floor. */
+const REFERENCES = [
+  ['noop', 'bare'],
+  ['sojourn', 'noop'],
+  ['sojourn-chain', 'noop'],
+  ['sojourn-write', 'es-memory-write'],
+];
+
 const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
 const services = [];
 const children = new Set();
@@ -232,6 +240,10 @@ function report(results, pending) {
       const cpu = ratio(results, a, b, 'cpu');
       console.log(`  ${a} / ${b} = ${fmt(value, 2)} by req/s, ${fmt(cpu, 2)} by server CPU per request ` +
         `(target ≥ ${min}) ${value >= min ? 'ok' : 'MISSED'}`);
+    }
+    console.log('\nfor reference (same method):');
+    for (const [a, b] of REFERENCES.filter(([a, b]) => results.has(a) && results.has(b))) {
+      console.log(`  ${a} / ${b} = ${fmt(ratio(results, a, b), 2)} by req/s, ${fmt(ratio(results, a, b, 'cpu'), 2)} by server CPU per request`);
     }
   }
   return failures;
