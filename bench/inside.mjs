@@ -5,7 +5,8 @@
 // real Express 5 server per build in this process, loads it with autocannon (50 connections,
 // 100 session cookies, 1 s warm-up + 3 s), and times the synchronous part of sojourn's
 // middleware around each call (warm LRU hit: everything a request costs before the route runs,
-// `req.session = …` included). Builds take turns for 5 rounds; each reports its median.
+// `req.session = …` included). Builds take turns for 6 rounds, each round starting with the next
+// build; each reports its median.
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
@@ -13,7 +14,7 @@ import express from 'express';
 
 const dists = process.argv.slice(2);
 if (dists.length === 0) dists.push(fileURLToPath(new URL('../dist/', import.meta.url)));
-const ROUNDS = 5;
+const ROUNDS = 6;
 
 const builds = [];
 for (const dist of dists) {
@@ -21,7 +22,9 @@ for (const dist of dists) {
   builds.push({ dist, sessionMiddleware, micros: [] });
 }
 for (let round = 0; round < ROUNDS; round++) {
-  for (const build of builds) build.micros.push(await measure(build.sessionMiddleware));
+  // Each round starts with the next build: whichever runs first in a round measured up to 40 % slower.
+  const shift = round % builds.length;
+  for (const build of [...builds.slice(shift), ...builds.slice(0, shift)]) build.micros.push(await measure(build.sessionMiddleware));
 }
 for (const { dist, micros } of builds) {
   const sorted = micros.sort((a, b) => a - b);

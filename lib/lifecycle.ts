@@ -87,7 +87,8 @@ export class Lifecycle<S> {
   }
 }
 
-const CLOSED = Promise.resolve();
+/** What `close()` returns when it finished synchronously: it cannot reject, so nobody needs to catch it. */
+export const CLOSED: Promise<void> = Promise.resolve();
 
 /** The abort reason once a session has closed normally (the client did not go away). */
 class SessionClosedSignal extends Error {

@@ -20,6 +20,17 @@ describe('states', () => {
     expect(seen).toEqual(['closing/false']);
     expect([s.state, s.isClosed]).toEqual(['closed', true]);
   });
+
+  it('without will-close listeners, closed before close() returns (nothing to await), and the log is written', async () => {
+    const entries: SessionLog[] = [];
+    const { manager } = world({ logs: { sink: (log) => void entries.push(log), logAll: true } });
+    const s = await manager.createSession();
+    const opened = manager.openSessions;
+    const closing = s.close();
+    expect([s.state, s.isClosed, manager.openSessions, entries.length]).toEqual(['closed', true, opened - 1, 1]);
+    await expect(closing).resolves.toBeUndefined();
+    expect(s.close()).toBe(closing);
+  });
 });
 
 describe('will-close listeners', () => {

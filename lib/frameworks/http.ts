@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLOSED } from '../lifecycle.js';
 import { createSessionManager, OPEN, type SessionManager } from '../manager.js';
 import type { ResolvedOptions, SessionOptions } from '../options.js';
 import { ABORT, LOAD, type Session, type SessionBinding } from '../session.js';
@@ -48,7 +49,10 @@ export function managerFrom(options: SessionOptions | { manager: SessionManager 
 
 function closeWithResponse(res: ServerResponse, session: Session): void {
   if (!res.writableEnded) session[ABORT](abortError()); // the route never ended its response
-  session.close().catch(ignore); // listener failures are reported by the session itself
+  const closing = session.close();
+  // Listener failures are reported by the session itself. A synchronous close (no listeners, the
+  // common case) cannot reject: catching it would only queue a microtask per request.
+  if (closing !== CLOSED) closing.catch(ignore);
 }
 
 function ignore(): void {}
