@@ -11,6 +11,7 @@ import { sessionOf } from 'sojourn/websocket';
 import { connectEventStream } from '../helpers/http.js';
 import { eventually, sharedRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
 import { bearer, closeHarnesses, connected, harness } from '../websocket/harness.js';
+import { app as instanceApp } from '../redis/apps.js';
 
 /** Two instances (two managers, each its own bus and subscriber connection) on one real Redis. */
 const managers: SessionManager[] = [];
@@ -53,18 +54,12 @@ async function channelsUnder(client: TestRedisClient, prefix: string): Promise<s
 
 /** Instance B's HTTP side: login, and a route that posts to the user's channel. */
 function appB(manager: SessionManager): express.Express {
-  const app = express();
-  app.use(express.json());
-  app.use(sessionMiddleware({ manager }));
-  app.post('/login', async (req, res) => {
-    await req.session.authenticate({ id: req.body.user }, 'test');
-    res.json({ id: req.session.id });
-  });
-  app.post('/notify', async (req, res) => {
+  const b = instanceApp(manager); // the Redis suites' instance app: /login, /me, /data, /logout
+  b.post('/notify', async (req, res) => {
     await req.session.messages.post(channels.user(req.session.user!.id), req.body);
     res.status(204).end();
   });
-  return app;
+  return b;
 }
 
 async function listen(app: express.Express): Promise<number> {
