@@ -29,7 +29,7 @@ export class CacheChain {
    */
   get(id: string, now: number): ChainLookup | Promise<ChainLookup> {
     for (let layer = 0; layer < this.layers.length; layer++) {
-      const found = this.#lookup(this.layers[layer]!, id);
+      const found = this.#guard(this.layers[layer]!, lookUp, id);
       if (isPromise(found)) return this.#getFrom(layer, found, id, now);
       if (found === null || (found && isFresh(found, now))) return { found, layer };
     }
@@ -62,37 +62,28 @@ export class CacheChain {
       const found = await pending;
       if (found === null || (found && isFresh(found, now))) return { found, layer };
       if (++layer >= this.layers.length) return { found: undefined, layer };
-      pending = Promise.resolve(this.#lookup(this.layers[layer]!, id));
+      pending = Promise.resolve(this.#guard(this.layers[layer]!, lookUp, id));
     }
-  }
-
-  /** `#guard` for the hot path: a lookup allocates no closure. */
-  #lookup(cache: SessionCache, id: string): CacheLookup | Promise<CacheLookup> {
-    let result: CacheLookup | Promise<CacheLookup>;
-    try {
-      result = cache.get(id);
-    } catch (error) {
-      this.#failed(cache, error);
-      return undefined;
-    }
-    return isPromise(result) ? this.#settle(cache, result) : this.#ok(cache, result);
   }
 
   async #each(upTo: number, run: (cache: SessionCache) => unknown): Promise<void> {
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < upTo; i++) {
       const cache = this.layers[i]!;
-      const result = this.#guard(cache, () => run(cache));
+      const result = this.#guard(cache, run, undefined);
       if (isPromise(result)) pending.push(result);
     }
     if (pending.length > 0) await Promise.all(pending);
   }
 
-  /** Runs a cache call; a throw, a rejection or a timeout becomes `undefined`. Sync answers stay sync. */
-  #guard<T>(cache: SessionCache, call: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
+  /**
+   * Runs `call(cache, arg)`; a throw, a rejection or a timeout becomes `undefined`. Sync answers
+   * stay sync. The argument is passed, not closed over: lookups run on every request.
+   */
+  #guard<A, T>(cache: SessionCache, call: (cache: SessionCache, arg: A) => T | Promise<T>, arg: A): T | undefined | Promise<T | undefined> {
     let result: T | Promise<T>;
     try {
-      result = call();
+      result = call(cache, arg);
     } catch (error) {
       this.#failed(cache, error);
       return undefined;
@@ -141,6 +132,10 @@ export class CacheChain {
       code: 'SOJOURN_CACHE_DOWN',
     });
   }
+}
+
+function lookUp(cache: SessionCache, id: string): CacheLookup | Promise<CacheLookup> {
+  return cache.get(id);
 }
 
 /** An entry is served until its cache freshness or the session itself runs out. */

@@ -36,8 +36,8 @@ export function lruCache({ max = 10_000 }: LruCacheOptions = {}): SessionCache {
     return undefined;
   }
 
-  function put(id: string, value: Slot['value'], ttlMs: number, now: number): void {
-    const slot = slots.get(id);
+  /** `slot`: what the cache holds for `id` now, if anything. */
+  function put(id: string, value: Slot['value'], ttlMs: number, now: number, slot: Slot | undefined): void {
     if (slot) {
       slot.value = value;
       slot.expiresAt = now + ttlMs;
@@ -68,12 +68,13 @@ export function lruCache({ max = 10_000 }: LruCacheOptions = {}): SessionCache {
     },
     set(entry, ttlMs) {
       const now = Date.now();
-      const held = live(entry.id, now)?.value;
+      const slot = live(entry.id, now);
+      const held = slot?.value;
       if (held === MISSING || (held && held.version > entry.version)) return;
-      put(entry.id, entry, ttlMs, now);
+      put(entry.id, entry, ttlMs, now, slot);
     },
     setMissing(id, ttlMs) {
-      put(id, MISSING, ttlMs, Date.now());
+      put(id, MISSING, ttlMs, Date.now(), slots.get(id));
     },
     delete(id) {
       slots.delete(id);
