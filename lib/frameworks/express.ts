@@ -2,7 +2,8 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { SessionManager } from '../manager.js';
 import type { SessionOptions } from '../options.js';
 import { FAIL, type Session } from '../session.js';
-import { managerFrom, openHttpSession } from './http.js';
+import { managerFrom, openHttpSession, type HttpFramework } from './http.js';
+import { releaseRequestSession, setRequestSession } from './request-session.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -27,8 +28,8 @@ export interface SessionMiddleware extends RequestHandler {
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): SessionMiddleware {
   const manager = managerFrom(options);
   const middleware: RequestHandler = (req, res, next) => {
-    const { session, ready } = openHttpSession(manager, req, res, 'request', req, routeOf);
-    req.session = session;
+    const { session, ready } = openHttpSession(manager, req, res, 'request', req, EXPRESS);
+    setRequestSession(req, session); // `req.session`, without the cost of a new property on `req`
     if (ready) ready.then(() => next(), next);
     else next(); // loaded synchronously: no microtask before the route runs
   };
@@ -47,6 +48,8 @@ export function captureSessionErrors(): ErrorRequestHandler {
 }
 
 // ---------------------------------------------------------------------------------------
+
+const EXPRESS: HttpFramework<Request> = { route: routeOf, released: releaseRequestSession };
 
 /** `GET /orders/:id` when a route matched (no ids in logs), the bare path otherwise. */
 function routeOf(req: Request): string {

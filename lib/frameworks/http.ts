@@ -7,10 +7,17 @@ import { tokenAnswer } from '../token/answer.js';
 import { extractToken, type PresentedToken } from '../token/extract.js';
 import type { SessionKind } from '../types.js';
 
+/** What the shared part needs from an HTTP framework binding; one object per framework. */
+export interface HttpFramework<C> {
+  /** Names the request in logs, from the framework's context (read only when a log is written). */
+  route(context: C): string;
+  /** The response closed: drop what the framework keeps for this request. */
+  released?(context: C): void;
+}
+
 /**
  * The part of every HTTP framework binding that is plain Node: read the token from the request,
- * answer token changes on the response, close the session when the response is done. `routeOf`
- * names the request in logs from the framework's `context` (read only when a log is written).
+ * answer token changes on the response, close the session when the response is done.
  */
 export function openHttpSession<C>(
   manager: SessionManager,
@@ -18,16 +25,17 @@ export function openHttpSession<C>(
   res: ServerResponse,
   kind: SessionKind,
   context: C,
-  routeOf: (context: C) => string,
+  framework: HttpFramework<C>,
 ): { session: Session; ready: Promise<void> | undefined } {
   const { options } = manager;
   const presented = extractToken(req.headers, options);
-  const session = manager[OPEN](kind, new HttpBinding(res, options, presented, context, routeOf));
+  const binding = new HttpBinding(res, options, presented, context, framework);
+  const session = manager[OPEN](kind, binding);
   // A ServerResponse emits 'close' once, after 'finish' or when the connection went away first
   // (Node ≥ 16): what on-finished watches the response and its socket for, with one listener.
   // `on`, not `once`: emitting it then removes nothing. (Every property touched on an Express
   // request or response costs microseconds, so the session is not stored on the response.)
-  res.on('close', () => closeWithResponse(res, session));
+  res.on('close', () => binding.responseClosed(session));
   if (presented && presented.token === undefined) respondToken(res, options, presented, undefined, undefined);
   return { session, ready: load(session, presented?.token) };
 }
@@ -47,30 +55,20 @@ export function managerFrom(options: SessionOptions | { manager: SessionManager 
 
 // ---------------------------------------------------------------------------------------
 
-function closeWithResponse(res: ServerResponse, session: Session): void {
-  if (!res.writableEnded) session[ABORT](abortError()); // the route never ended its response
-  const closing = session.close();
-  // Listener failures are reported by the session itself. A synchronous close (no listeners, the
-  // common case) cannot reject: catching it would only queue a microtask per request.
-  if (closing !== CLOSED) closing.catch(ignore);
-}
-
-function ignore(): void {}
-
-/** How a request's session answers token changes: one object per request, no closures. */
+/** How a request's session answers token changes and hears that its response closed (one object per request). */
 class HttpBinding<C> implements SessionBinding {
   readonly #res: ServerResponse;
   readonly #options: ResolvedOptions;
   readonly #presented: PresentedToken | undefined;
   readonly #context: C;
-  readonly #routeOf: (context: C) => string;
+  readonly #framework: HttpFramework<C>;
 
-  constructor(res: ServerResponse, options: ResolvedOptions, presented: PresentedToken | undefined, context: C, routeOf: (context: C) => string) {
+  constructor(res: ServerResponse, options: ResolvedOptions, presented: PresentedToken | undefined, context: C, framework: HttpFramework<C>) {
     this.#res = res;
     this.#options = options;
     this.#presented = presented;
     this.#context = context;
-    this.#routeOf = routeOf;
+    this.#framework = framework;
   }
 
   token(token: string | undefined, expiresAt: number | undefined): void {
@@ -78,7 +76,16 @@ class HttpBinding<C> implements SessionBinding {
   }
 
   route(): string {
-    return this.#routeOf(this.#context);
+    return this.#framework.route(this.#context);
+  }
+
+  responseClosed(session: Session): void {
+    this.#framework.released?.(this.#context);
+    if (!this.#res.writableEnded) session[ABORT](abortError()); // the route never ended its response
+    const closing = session.close();
+    // Listener failures are reported by the session itself. A synchronous close (no listeners, the
+    // common case) cannot reject: catching it would only queue a microtask per request.
+    if (closing !== CLOSED) closing.catch(ignore);
   }
 }
 
@@ -126,6 +133,8 @@ function setCookie(res: ServerResponse, name: string, header: string): void {
   );
   res.setHeader('set-cookie', [...others, header]);
 }
+
+function ignore(): void {}
 
 function abortError(): Error {
   const error = new Error('the client closed the connection before the response was sent');

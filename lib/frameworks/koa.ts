@@ -2,7 +2,7 @@ import type { Context, Middleware, ParameterizedContext } from 'koa';
 import type { SessionManager } from '../manager.js';
 import type { SessionOptions } from '../options.js';
 import { FAIL, type Session } from '../session.js';
-import { managerFrom, openHttpSession } from './http.js';
+import { managerFrom, openHttpSession, type HttpFramework } from './http.js';
 import { openEventStream, type EventStream, type EventStreamOptions } from './sse.js';
 
 declare module 'koa' {
@@ -30,7 +30,7 @@ export interface KoaSessionMiddleware extends Middleware {
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): KoaSessionMiddleware {
   const manager = managerFrom(options);
   const middleware: Middleware = async (ctx, next) => {
-    const { session, ready } = openHttpSession(manager, ctx.req, ctx.res, 'request', ctx, routeOf);
+    const { session, ready } = openHttpSession(manager, ctx.req, ctx.res, 'request', ctx, KOA);
     ctx.session = session;
     ctx.state.session = session;
     try {
@@ -58,6 +58,8 @@ export function eventStream(ctx: ParameterizedContext, options?: EventStreamOpti
 }
 
 // ---------------------------------------------------------------------------------------
+
+const KOA: HttpFramework<Context | ParameterizedContext> = { route: routeOf };
 
 /** `GET /orders/:id` when a @koa/router route matched (no ids in logs), the bare path otherwise. */
 function routeOf(ctx: Context | ParameterizedContext): string {

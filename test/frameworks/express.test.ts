@@ -1,4 +1,11 @@
-import { describe } from 'vitest';
+import http, { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express5, { type Request } from 'express';
+import express4 from 'express4';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Session, SessionClosedError, sessionMiddleware, type SessionManager } from '../../lib/index.js';
+import { deferred } from '../helpers/http.js';
 import { express4Framework, express5Framework } from './frameworks.js';
 import { sessionScenarios } from './scenarios.js';
 
@@ -8,4 +15,143 @@ describe.each([
   ['express 5', express5Framework],
 ])('%s', (_name, framework) => {
   sessionScenarios(framework);
+});
+
+// `req.session` is an accessor on Express's request prototype, not a property added to each
+// request (see lib/frameworks/request-session.ts): it must read like one everywhere.
+describe.each([
+  ['express 4', express4 as unknown as typeof express5],
+  ['express 5', express5],
+])('%s: req.session', (_name, express) => {
+  const managers: SessionManager[] = [];
+  afterEach(async () => {
+    await Promise.all(managers.splice(0).map((manager) => manager.close()));
+  });
+
+  function appWithSession() {
+    const middleware = sessionMiddleware({ secret: 'test-secret-0123456789' });
+    managers.push(middleware.manager);
+    const app = express();
+    app.use(middleware);
+    return app;
+  }
+
+  const describeSession = (req: Request) => ({
+    isSession: req.session instanceof Session,
+    own: Object.hasOwn(req, 'session'),
+  });
+
+  it('is the request’s session without being an own property of the request', async () => {
+    const app = appWithSession();
+    const seen: Session[] = [];
+    app.get('/', (req, res) => {
+      seen.push(req.session);
+      res.json(describeSession(req));
+    });
+    const [a, b] = await Promise.all([request(app).get('/'), request(app).get('/')]);
+    expect(a!.body).toEqual({ isSession: true, own: false });
+    expect(b!.body).toEqual({ isSession: true, own: false });
+    expect(seen[0]).not.toBe(seen[1]); // one session per request
+  });
+
+  it('reads the same in a mounted sub-app and in a router', async () => {
+    const app = appWithSession();
+    const sub = express();
+    const router = express.Router();
+    let outer: Session | undefined;
+    app.use((req, _res, next) => {
+      outer = req.session;
+      next();
+    });
+    sub.get('/where', (req, res) => res.json({ ...describeSession(req), same: req.session === outer }));
+    router.get('/where', (req, res) => res.json({ ...describeSession(req), same: req.session === outer }));
+    app.use('/sub', sub);
+    app.use('/router', router);
+    app.get('/after', (req, res) => res.json({ ...describeSession(req), same: req.session === outer }));
+    for (const path of ['/sub/where', '/router/where', '/after']) {
+      expect((await request(app).get(path).expect(200)).body).toEqual({ isSession: true, own: false, same: true });
+    }
+  });
+
+  it('another library’s value assigned to it is an ordinary property, and deleting it shows the session again', async () => {
+    const app = appWithSession();
+    app.get('/', (req, res) => {
+      (req as { session: unknown }).session = { foreign: true };
+      const foreign = { value: req.session as unknown, own: Object.hasOwn(req, 'session'), enumerable: Object.keys(req).includes('session') };
+      delete (req as { session?: unknown }).session;
+      res.json({ foreign, after: describeSession(req) });
+    });
+    const { body } = await request(app).get('/').expect(200);
+    expect(body).toEqual({ foreign: { value: { foreign: true }, own: true, enumerable: true }, after: { isSession: true, own: false } });
+  });
+
+  it('replaces a session an earlier middleware put on the request', async () => {
+    const middleware = sessionMiddleware({ secret: 'test-secret-0123456789' });
+    managers.push(middleware.manager);
+    const app = express();
+    app.use((req, _res, next) => {
+      (req as { session: unknown }).session = { earlier: true };
+      next();
+    });
+    app.use(middleware);
+    app.get('/', (req, res) => res.json(describeSession(req)));
+    expect((await request(app).get('/').expect(200)).body).toEqual({ isSession: true, own: true });
+  });
+
+  it('is there for a finish listener (a request logger), and after the response is the closed session', async () => {
+    const app = appWithSession();
+    const seen = deferred<{ atFinish: string | undefined; afterClose: unknown; error: unknown }>();
+    app.post('/', async (req, res) => {
+      await req.session.set('x', 1);
+      let atFinish: string | undefined;
+      res.on('finish', () => (atFinish = req.session.id));
+      res.on('close', () =>
+        setImmediate(() => {
+          let error: unknown;
+          try {
+            req.session.get('x');
+          } catch (caught) {
+            error = caught;
+          }
+          seen.resolve({ atFinish, afterClose: { same: req.session === kept, closed: req.session.isClosed, id: req.session.id }, error });
+        }),
+      );
+      const kept = req.session;
+      res.json({ id: req.session.id });
+    });
+    const { body } = await request(app).post('/').expect(200);
+    const { atFinish, afterClose, error } = await seen.promise;
+    expect(atFinish).toBe(body.id);
+    expect(afterClose).toEqual({ same: true, closed: true, id: body.id });
+    expect(error).toBeInstanceOf(SessionClosedError);
+  });
+
+  it('a request that did not pass the middleware has no session', async () => {
+    const app = appWithSession();
+    const other = express(); // same Express, no session middleware: the shared accessor answers undefined
+    other.get('/', (req, res) => res.json({ session: req.session === undefined ? 'none' : 'some' }));
+    await request(app).get('/').expect(404); // installs the accessor
+    expect((await request(other).get('/').expect(200)).body).toEqual({ session: 'none' });
+  });
+});
+
+describe('req.session outside Express', () => {
+  it('a plain http request gets an own property, and Node’s IncomingMessage prototype is left alone', async () => {
+    const middleware = sessionMiddleware({ secret: 'test-secret-0123456789' });
+    const server = http.createServer((req, res) => {
+      middleware(req as Request, res as never, () => {
+        res.end(JSON.stringify({ own: Object.hasOwn(req, 'session'), isSession: (req as Request).session instanceof Session }));
+      });
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const body = await (await fetch(`http://127.0.0.1:${port}/`)).json();
+      expect(body).toEqual({ own: true, isSession: true });
+      expect(Object.hasOwn(IncomingMessage.prototype, 'session')).toBe(false);
+    } finally {
+      server.close();
+      await middleware.manager.close();
+    }
+  });
 });
