@@ -11,8 +11,8 @@ import type { SessionKind } from '../types.js';
 export interface HttpFramework<C> {
   /** Names the request in logs, from the framework's context (read only when a log is written). */
   route(context: C): string;
-  /** The response closed: drop what the framework keeps for this request. */
-  released?(context: C): void;
+  /** The response closed: drop what the framework keeps for this request's `session`. */
+  released?(context: C, session: Session): void;
 }
 
 /**
@@ -80,7 +80,7 @@ class HttpBinding<C> implements SessionBinding {
   }
 
   responseClosed(session: Session): void {
-    this.#framework.released?.(this.#context);
+    this.#framework.released?.(this.#context, session);
     if (!this.#res.writableEnded) session[ABORT](abortError()); // the route never ended its response
     const closing = session.close();
     // Listener failures are reported by the session itself. A synchronous close (no listeners, the

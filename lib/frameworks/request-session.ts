@@ -23,10 +23,8 @@ export function setRequestSession(req: IncomingMessage, session: Session): void 
 }
 
 /** The response closed: the Map lets the request go; `req.session` now reads the closed session from `res.locals`. */
-export function releaseRequestSession(req: ExpressRequest): void {
-  const session = sessions.get(req);
-  if (session === undefined) return;
-  sessions.delete(req);
+export function releaseRequestSession(req: ExpressRequest, session: Session): void {
+  if (!sessions.delete(req)) return; // it was an own property (see setRequestSession)
   const locals = req.res?.locals;
   if (typeof locals === 'object' && locals !== null) (locals as Record<symbol, unknown>)[CLOSED_SESSION] = session;
 }
