@@ -33,8 +33,9 @@ export function openHttpSession<C>(
   const session = manager[OPEN](kind, binding);
   // A ServerResponse emits 'close' once, after 'finish' or when the connection went away first
   // (Node ≥ 16): what on-finished watches the response and its socket for, with one listener.
-  // `on`, not `once`: emitting it then removes nothing. (Every property touched on an Express
-  // request or response costs microseconds, so the session is not stored on the response.)
+  // `on`, not `once`: emitting it then removes nothing. (Every property added to an Express
+  // request or response builds a new hidden class, see request-session.ts: the session is not
+  // stored on the response.)
   res.on('close', () => binding.responseClosed(session));
   if (presented && presented.token === undefined) respondToken(res, options, presented, undefined, undefined);
   return { session, ready: load(session, presented?.token) };
