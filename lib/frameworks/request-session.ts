@@ -24,7 +24,9 @@ export function setRequestSession(req: IncomingMessage, session: Session): void 
 
 /** The response closed: the Map lets the request go; `req.session` now reads the closed session from `res.locals`. */
 export function releaseRequestSession(req: ExpressRequest, session: Session): void {
-  if (!sessions.delete(req)) return; // it was an own property (see setRequestSession)
+  // Not ours to release: an own property (see setRequestSession), or a later middleware's session.
+  if (sessions.get(req) !== session) return;
+  sessions.delete(req);
   const locals = req.res?.locals;
   if (typeof locals === 'object' && locals !== null) (locals as Record<symbol, unknown>)[CLOSED_SESSION] = session;
 }

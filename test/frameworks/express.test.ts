@@ -1,6 +1,6 @@
 import http, { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express5, { type Request } from 'express';
+import express5, { type Request, type RequestHandler } from 'express';
 import express4 from 'express4';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -124,6 +124,28 @@ describe.each([
     expect(atFinish).toBe(body.id);
     expect(afterClose).toEqual({ same: true, closed: true, id: body.id });
     expect(error).toBeInstanceOf(SessionClosedError);
+  });
+
+  it('with two session middlewares the later one’s session is req.session, during the request and after it', async () => {
+    const first = sessionMiddleware({ secret: 'test-secret-0123456789' });
+    const second = sessionMiddleware({ secret: 'test-secret-0123456789' });
+    managers.push(first.manager, second.manager);
+    const opened: Session[] = [];
+    const capture: RequestHandler = (req, _res, next) => {
+      opened.push(req.session);
+      next();
+    };
+    const app = express();
+    app.use(first, capture, second, capture);
+    const seen = deferred<{ during: boolean; after: boolean }>();
+    app.get('/', (req, res) => {
+      const during = req.session === opened[1];
+      res.on('close', () => setImmediate(() => seen.resolve({ during, after: req.session === opened[1] })));
+      res.sendStatus(204);
+    });
+    await request(app).get('/').expect(204);
+    expect(opened[0]).not.toBe(opened[1]);
+    expect(await seen.promise).toEqual({ during: true, after: true });
   });
 
   it('a request that did not pass the middleware has no session', async () => {
