@@ -35,7 +35,7 @@ export function parseToken(token: string): ParsedToken | undefined {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
+  return sha256(secret).toString('base64url');
 }
 
 /**
@@ -45,11 +45,16 @@ export function hashSecret(secret: string): string {
  */
 export function secretMatches(secret: string, secretHash: string): boolean {
   const expected = decoded.get(secretHash) ?? decoded.set(secretHash, Buffer.from(secretHash, 'base64url'));
-  const actual = digests.get(secret) ?? digests.set(secret, createHash('sha256').update(secret).digest());
+  const actual = digests.get(secret) ?? digests.set(secret, sha256(secret));
   return expected.length === actual.length && timingSafeEqual(actual, expected);
 }
 
 // ---------------------------------------------------------------------------------------
+
+/** What is stored of a secret (as base64url) and what a presented one is compared by: one definition for both. */
+function sha256(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
 
 // A warm request presents the same token string (from the cookie memo) and meets the same cached
 // record: each of these is one Map lookup instead of two regexes, a hash and a base64 decode.
