@@ -128,11 +128,14 @@ function respondToken(
 
 /** Replaces our cookie among the response's cookies (a login after a lazy creation sends one, not two). */
 function setCookie(res: ServerResponse, name: string, header: string): void {
-  const prior = res.getHeader('set-cookie');
-  const others = (Array.isArray(prior) ? prior : prior === undefined ? [] : [String(prior)]).filter(
-    (cookie) => !cookie.startsWith(`${name}=`),
-  );
+  const others = headerValues(res.getHeader('set-cookie')).filter((cookie) => !cookie.startsWith(`${name}=`));
   res.setHeader('set-cookie', [...others, header]);
+}
+
+/** A header's values as a list, however it was set (one string, a list, a number, or not at all). */
+export function headerValues(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
 function ignore(): void {}

@@ -1,8 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import type { Context, Middleware, ParameterizedContext } from 'koa';
 import type { SessionManager } from '../manager.js';
-import type { SessionOptions } from '../options.js';
+import type { ResolvedOptions, SessionOptions } from '../options.js';
 import { FAIL, type Session } from '../session.js';
-import { managerFrom, openHttpSession, type HttpFramework } from './http.js';
+import { headerValues, managerFrom, openHttpSession, type HttpFramework } from './http.js';
 import { openEventStream, type EventStream, type EventStreamOptions } from './sse.js';
 
 declare module 'koa' {
@@ -25,7 +26,8 @@ export interface KoaSessionMiddleware extends Middleware {
  * `app.use(sessionMiddleware())`: `ctx.session` (and `ctx.state.session`) on every request, closed
  * once the response is finished or the client went away, with the error when downstream
  * middleware threw. A failing store throws a `SessionStoreError` (503) into Koa's error handling.
- * Koa 2 and Koa 3.
+ * A token answer made before the throw (a login's new cookie, a logout's clearing one) still
+ * reaches the client. Koa 2 and Koa 3.
  */
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): KoaSessionMiddleware {
   const manager = managerFrom(options);
@@ -38,6 +40,7 @@ export function sessionMiddleware(options: SessionOptions | { manager: SessionMa
       await next();
     } catch (error) {
       session[FAIL](error); // the session closes with it once Koa has answered
+      carryTokenAnswer(error, ctx.res, manager.options);
       throw error;
     }
   };
@@ -66,4 +69,31 @@ function routeOf(ctx: Context | ParameterizedContext): string {
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   const path = matched === undefined ? ctx.originalUrl.split('?')[0] : String(matched);
   return `${ctx.method} ${path}`;
+}
+
+/**
+ * Koa's default error handler removes every response header, then sets the error's `headers`
+ * (http-errors' field for them). Our token answer rides there: what the route wrote before it threw
+ * is stored, and a client left with its old token loses it (after a login the old token names the
+ * deleted guest session; a new guest's first write made a record only the new cookie reaches).
+ * Other headers are Koa's to drop; an error handler of your own that sets the status and body
+ * keeps them all anyway.
+ */
+function carryTokenAnswer(error: unknown, res: ServerResponse, options: ResolvedOptions): void {
+  if (res.headersSent || typeof error !== 'object' || error === null) return;
+  const cookies = headerValues(res.getHeader('set-cookie')).filter((cookie) => cookie.startsWith(`${options.cookie.name}=`));
+  const token = res.getHeader(options.tokenHeader);
+  if (cookies.length === 0 && token === undefined) return;
+  const headers: Record<string, unknown> = { ...(error as { headers?: Record<string, unknown> }).headers };
+  if (cookies.length > 0) {
+    // One key for Set-Cookie whatever its case: Koa sets the keys in turn, a second would replace the first.
+    const key = Object.keys(headers).find((name) => name.toLowerCase() === 'set-cookie') ?? 'set-cookie';
+    headers[key] = [...headerValues(headers[key]).filter((cookie) => !cookie.startsWith(`${options.cookie.name}=`)), ...cookies];
+  }
+  if (token !== undefined) headers[options.tokenHeader] = token;
+  try {
+    (error as { headers?: Record<string, unknown> }).headers = headers;
+  } catch {
+    // A frozen error or a read-only `headers`: Koa answers without the token, as it did before.
+  }
 }

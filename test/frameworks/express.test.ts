@@ -41,6 +41,20 @@ describe.each([
     own: Object.hasOwn(req, 'session'),
   });
 
+  it("with Express's default error handler, a write then a throw answers 500 with the new cookie", async () => {
+    const app = appWithSession();
+    app.get('/boom', async (req, _res, next) => {
+      await req.session.set('before', 1);
+      next(new Error('boom')); // Express 4 takes no rejection: the same path on both majors
+    });
+    app.get('/read', (req, res) => void res.json({ before: req.session.get('before') ?? null }));
+    const failed = await request(app).get('/boom').expect(500);
+    const cookie = failed.headers['set-cookie']?.[0];
+    expect(cookie).toMatch(/^session=s%3A/);
+    const res = await request(app).get('/read').set('Cookie', cookie!.split(';')[0]!).expect(200);
+    expect(res.body).toEqual({ before: 1 });
+  });
+
   it('is the request’s session without being an own property of the request', async () => {
     const app = appWithSession();
     const seen: Session[] = [];

@@ -80,6 +80,82 @@ describe.each([
     expect(middleware.manager.openSessions).toBe(0);
   });
 
+  describe("a token answer made before a throw survives Koa's default error handler (which drops every header)", () => {
+    it('a first write then a throw: the 500 carries the new cookie, and it reaches what was written', async () => {
+      const { koa } = app();
+      koa.use(async (ctx) => {
+        if (ctx.path === '/read') return void (ctx.body = { before: ctx.session.get('before') ?? null });
+        await ctx.session.set('before', 1);
+        ctx.set('x-route', 'dropped'); // not ours: Koa still drops it
+        throw new Error('boom');
+      });
+      const failed = await request(koa.callback()).get('/boom').expect(500);
+      expect(failed.headers['x-route']).toBeUndefined();
+      const cookie = setCookieOf(failed);
+      expect(cookie).toMatch(/^session=s%3A/);
+      const res = await request(koa.callback()).get('/read').set('Cookie', cookiePair(cookie!)).expect(200);
+      expect(res.body).toEqual({ before: 1 });
+    });
+
+    it("a login then ctx.throw(403, …, { headers }): the new cookie joins the error's own headers and cookies", async () => {
+      const { koa } = app();
+      koa.use(async (ctx) => {
+        if (ctx.path === '/read') return void (ctx.body = { user: ctx.session.user ?? null });
+        await ctx.session.setActiveOrder('o1');
+        await ctx.session.authenticate({ id: 'u1' }, 'password');
+        ctx.throw(403, 'second factor required', { headers: { 'X-Reason': 'mfa', 'Set-Cookie': 'mfa=pending; Path=/' } });
+      });
+      const guest = await request(koa.callback()).get('/read').expect(200);
+      expect(setCookieOf(guest)).toBeUndefined();
+      const failed = await request(koa.callback()).get('/login').expect(403);
+      expect(failed.headers['x-reason']).toBe('mfa');
+      const cookies = failed.headers['set-cookie'] as unknown as string[];
+      expect(cookies).toHaveLength(2);
+      expect(cookies[0]).toBe('mfa=pending; Path=/');
+      const res = await request(koa.callback()).get('/read').set('Cookie', cookiePair(setCookieOf(failed)!)).expect(200);
+      expect(res.body).toEqual({ user: { id: 'u1' } });
+    });
+
+    it('a logout then a throw: the 500 still tells the client to forget its cookie', async () => {
+      const { koa } = app();
+      koa.use(async (ctx) => {
+        if (ctx.path === '/login') {
+          await ctx.session.authenticate({ id: 'u1' }, 'password');
+          return void (ctx.body = 'in');
+        }
+        await ctx.session.destroy();
+        throw new Error('after logout');
+      });
+      const login = await request(koa.callback()).get('/login').expect(200);
+      const failed = await request(koa.callback()).get('/logout').set('Cookie', cookiePair(setCookieOf(login)!)).expect(500);
+      expect(setCookieOf(failed)).toMatch(/^session=;.*Max-Age=0/);
+    });
+
+    it("with tokenMethod 'bearer': the 500 carries the token header", async () => {
+      const { koa, middleware } = app({ tokenMethod: 'bearer' });
+      koa.use(async (ctx) => {
+        await ctx.session.setActiveOrder('o2');
+        throw new Error('boom');
+      });
+      const failed = await request(koa.callback()).get('/').expect(500);
+      const token = failed.headers['session-token'] as string;
+      expect(await middleware.manager.getSessionFromToken(token)).toMatchObject({ activeOrderId: 'o2' });
+    });
+
+    it('an error whose `headers` is read-only is answered as before: its headers, no cookie, no other failure', async () => {
+      const { koa, appErrors } = app();
+      const fixed = Object.defineProperty(new Error('fixed headers'), 'headers', { value: { 'x-reason': 'fixed' }, enumerable: true });
+      koa.use(async (ctx) => {
+        await ctx.session.set('before', 1);
+        throw fixed;
+      });
+      const failed = await request(koa.callback()).get('/').expect(500);
+      expect(failed.headers['x-reason']).toBe('fixed');
+      expect(setCookieOf(failed)).toBeUndefined();
+      expect(appErrors).toEqual([fixed]);
+    });
+  });
+
   it("a failing store is a 503 through Koa's default error handling, ctx.session still set", async () => {
     const store = countingStore();
     const { koa, appErrors, middleware } = app({ store });
