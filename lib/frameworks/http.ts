@@ -12,7 +12,7 @@ export interface HttpFramework<C> {
   /** Names the request in logs, from the framework's context (read only when a log is written). */
   route(context: C): string;
   /** The response closed: drop what the framework keeps for this request's `session`. */
-  released?(context: C, session: Session): void;
+  released?(context: C, session: Session, res: ServerResponse): void;
 }
 
 /**
@@ -81,7 +81,7 @@ class HttpBinding<C> implements SessionBinding {
   }
 
   responseClosed(session: Session): void {
-    this.#framework.released?.(this.#context, session);
+    this.#framework.released?.(this.#context, session, this.#res);
     if (!this.#res.writableEnded) session[ABORT](abortError()); // the route never ended its response
     const closing = session.close();
     // Listener failures are reported by the session itself. A synchronous close (no listeners, the

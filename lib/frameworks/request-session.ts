@@ -1,4 +1,4 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Session } from '../session.js';
 
 /**
@@ -23,18 +23,19 @@ export function setRequestSession(req: IncomingMessage, session: Session): void 
 }
 
 /** The response closed: the Map lets the request go; `req.session` now reads the closed session from `res.locals`. */
-export function releaseRequestSession(req: ExpressRequest, session: Session): void {
+export function releaseRequestSession(req: ExpressRequest, session: Session, res: ServerResponse): void {
   // Not ours to release: an own property (see setRequestSession), or a later middleware's session.
   if (sessions.get(req) !== session) return;
   sessions.delete(req);
-  const locals = req.res?.locals;
+  const locals = (res as ExpressResponse).locals; // not `req.res.locals`: every read on `req` costs (see above)
   if (typeof locals === 'object' && locals !== null) (locals as Record<symbol, unknown>)[CLOSED_SESSION] = session;
 }
 
 // ---------------------------------------------------------------------------------------
 
 /** What the accessor needs of an Express request: Express links each request to its response. */
-type ExpressRequest = IncomingMessage & { res?: { locals?: object } };
+type ExpressRequest = IncomingMessage & { res?: ExpressResponse };
+type ExpressResponse = { locals?: object };
 
 const sessions = new Map<IncomingMessage, Session>();
 const CLOSED_SESSION = Symbol('sojourn.closedSession');
