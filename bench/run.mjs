@@ -64,10 +64,12 @@ const TARGETS = [
   ['sojourn-chain', 'bare', 0.9],
 ];
 
-/** Printed beside the targets: what any Express middleware costs, and sojourn measured against that floor. */
+/** Printed beside the targets: what any Express middleware and any session layer cost at least, and sojourn against those floors. */
 const REFERENCES = [
   ['noop', 'bare'],
+  ['lookup', 'bare'],
   ['sojourn', 'noop'],
+  ['sojourn', 'lookup'],
   ['sojourn-chain', 'noop'],
   ['sojourn-write', 'es-memory-write'],
 ];

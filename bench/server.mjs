@@ -3,6 +3,7 @@
 //   GET /login  creates a session holding activeOrderId = 1 and answers its cookie (bare Express
 //               and the no-op answer a cookie of the same size, so every request is the same size);
 //   GET /       reads the session and returns one field (activeOrderId) as text.
+// `lookup` is not a session layer: it is the least one could do, a floor to measure against.
 // `*-write` variants also set the active order on every 5th request of `/` (awaited).
 // Redis and PostgreSQL come from BENCH_REDIS_URL / BENCH_PG_URL; the built package from
 // SOJOURN_DIST (default ../dist). A variant whose backend is not built yet reports itself pending.
@@ -22,6 +23,7 @@ const DIST = process.env.SOJOURN_DIST ?? fileURLToPath(new URL('../dist/', impor
 export const VARIANTS = {
   bare: 'bare Express (no session layer)',
   noop: 'bare Express + one no-op middleware (the floor of any middleware)',
+  lookup: 'bare Express + a remembered cookie → record lookup (the floor of any session layer)',
   'es-memory': 'express-session + MemoryStore',
   'es-redis': 'express-session + connect-redis',
   sojourn: 'sojourn default (memory store + LRU)',
@@ -68,6 +70,7 @@ async function sessionLayer(variant) {
     const create = (_req, res) => res.setHeader('set-cookie', `session=${randomBytes(98).toString('base64url').slice(0, SOJOURN_COOKIE_LENGTH)}; Path=/`);
     return { middleware, read: () => fixed.activeOrderId, write: () => {}, create };
   }
+  if (base === 'lookup') return lookupFloor();
   if (base.startsWith('es-')) {
     const { default: session } = await import('express-session');
     let store;
@@ -106,6 +109,31 @@ async function sessionLayer(variant) {
   };
 }
 
+/**
+ * The least a cookie-session layer can do on a warm request, to show what is left for the rest:
+ * the Cookie header looked up in a memo (no parsing, no signature), the record in a Map (no secret
+ * check, no expiry), kept in `res.locals` (no property added to `req`); no session object and
+ * nothing done when the response closes.
+ */
+function lookupFloor() {
+  const ids = new Map(); // Cookie header → id
+  const records = new Map(); // id → record
+  const RECORD = Symbol('record');
+  const middleware = (req, res, next) => {
+    const header = req.headers.cookie;
+    let id = header === undefined ? undefined : ids.get(header);
+    if (id === undefined && header !== undefined) ids.set(header, (id = header.slice(header.indexOf('=') + 1).slice(0, 36)));
+    res.locals[RECORD] = records.get(id);
+    next();
+  };
+  const create = (_req, res) => {
+    const value = randomBytes(98).toString('base64url').slice(0, SOJOURN_COOKIE_LENGTH);
+    records.set(value.slice(0, 36), Object.freeze({ activeOrderId: 1 }));
+    res.setHeader('set-cookie', `session=${value}; Path=/`);
+  };
+  return { middleware, read: (_req, res) => res.locals[RECORD].activeOrderId, write: () => {}, create };
+}
+
 export async function createApp(variant) {
   if (!(variant in VARIANTS)) throw new Error(`unknown variant ${variant}; one of ${Object.keys(VARIANTS).join(', ')}`);
   const layer = await sessionLayer(variant);
@@ -119,7 +147,7 @@ export async function createApp(variant) {
   });
   app.get('/', async (req, res) => {
     if (writes && ++count % 5 === 0) await layer.write(req, count);
-    res.send(String(layer.read(req)));
+    res.send(String(layer.read(req, res)));
   });
   // autocannon drops its connections at the end of each run; a sojourn session closes with its
   // request, so a route still awaiting then reads a closed session. Only that case is silenced.
@@ -150,4 +178,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // A plain exit on a signal, so `node --cpu-prof` writes its profile.
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
   process.on('disconnect', () => process.exit(0));
+  // bench/ics.mjs marks where its counted requests start in V8's IC log: the first run of this
+  // load misses its inline cache, and V8 logs the miss with the key.
+  process.on('SIGUSR2', () => globalThis['sojourn:ics-mark']);
 }
