@@ -3,15 +3,11 @@
 // loads `/` with a fixed number of requests and adds up what each scavenge found allocated
 // since the previous one (heap before it minus heap after the previous one). A count, not a
 // time: it is the same from run to run on a machine whose speed is not (see README, Benchmarks).
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { freePort } from './services.mjs';
+import { traced } from './traced.mjs';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: 'string', default: '100000' } } });
 const requests = Number(values.requests);
-const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
 const SCAVENGE = /Scavenge\S*\s+([\d.]+) \([\d.]+\) -> ([\d.]+) \(/;
 
 for (const variant of positionals.length > 0 ? positionals : ['bare', 'noop', 'sojourn']) {
@@ -20,29 +16,15 @@ for (const variant of positionals.length > 0 ? positionals : ['bare', 'noop', 's
 }
 
 async function measure(variant) {
-  const port = await freePort();
-  const child = fork(SERVER, [variant, String(port)], {
-    execArgv: ['--trace-gc'],
-    env: { ...process.env, NODE_ENV: 'development' },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  let trace = '';
-  child.stdout.on('data', (chunk) => (trace += chunk));
-  try {
-    const message = await new Promise((resolve) => child.once('message', resolve));
-    if (!message.ready) throw new Error(`${variant}: ${message.pending ?? 'did not start'}`);
-    const url = `http://127.0.0.1:${port}`;
-    const cookies = [];
-    for (let i = 0; i < 100; i++) cookies.push((await fetch(`${url}/login`)).headers.getSetCookie()[0].split(';')[0]);
-    const load = (amount) => autocannon({ url, connections: 50, amount, requests: cookies.map((cookie) => ({ method: 'GET', path: '/', headers: { cookie } })) });
+  const env = { ...process.env, NODE_ENV: 'development' };
+  return traced(variant, { args: ['--trace-gc'], env, connections: 50 }, async ({ load, output }) => {
     await load(Math.min(requests, 20_000)); // warm-up: optimised code, steady heap
-    const from = trace.length;
-    const result = await load(requests);
-    if (result.non2xx + result.errors > 0) throw new Error(`${variant}: ${result.non2xx + result.errors} failed requests`);
+    const from = output().length;
+    await load(requests);
     let bytes = 0;
     let scavenges = 0;
     let after;
-    for (const line of trace.slice(from).split('\n')) {
+    for (const line of output().slice(from).split('\n')) {
       const match = SCAVENGE.exec(line);
       if (!match) continue;
       scavenges++;
@@ -50,7 +32,5 @@ async function measure(variant) {
       after = Number(match[2]);
     }
     return { bytes, scavenges };
-  } finally {
-    child.kill();
-  }
+  });
 }

@@ -8,8 +8,8 @@
 // hidden class V8 has not seen, and every property read or write on it misses the inline cache
 // and V8's stub cache and runs V8's lookup in C++ (about 2,000 instructions each, see
 // bench/instructions.mjs --keep). A CPU profile books that to V8's runtime, not to the line that
-// touched `req` or `res`; this names the property and its line:column. Each variant is compared with the
-// one before it in the list: what it adds.
+// touched `req` or `res`; this names the property and its line:column. Each variant is compared
+// with the one before it in the list: what it adds.
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ const results = await eachVariant(variants, env, count, 'ics');
 console.log(`\ninline-cache misses per request (node --log-ic; ${Number(values.warmup).toLocaleString('en-US')} warm-up, then ${requests.toLocaleString('en-US')} counted requests)\n`);
 for (const [i, variant] of variants.entries()) {
   const sites = results.get(variant);
-  const total = [...sites.values()].reduce((a, b) => a + b, 0);
+  const total = sum(sites);
   if (i === 0) {
     console.log(`${variant}: ${total.toFixed(1)}`);
     continue;
@@ -40,8 +40,7 @@ for (const [i, variant] of variants.entries()) {
     .map((site) => [site, (sites.get(site) ?? 0) - (before.get(site) ?? 0)])
     .filter(([, n]) => Math.abs(n) >= 0.1)
     .sort((a, b) => b[1] - a[1]);
-  const beforeTotal = [...before.values()].reduce((a, b) => a + b, 0);
-  console.log(`\n${variant}: ${total.toFixed(1)} (${(total - beforeTotal).toFixed(1)} against ${variants[i - 1]})`);
+  console.log(`\n${variant}: ${total.toFixed(1)} (${(total - sum(before)).toFixed(1)} against ${variants[i - 1]})`);
   for (const [site, n] of added) console.log(`  ${n > 0 ? '+' : ''}${n.toFixed(2)}  ${site}`);
 }
 
@@ -69,8 +68,12 @@ function misses(text) {
   for (const line of lines.slice(mark + 1)) {
     const fields = line.split(',');
     if (!/^(Keyed)?(Load|Store)(Global)?IC$/.test(fields[0])) continue;
-    const site = `${fields[0]} ${fields[8].replace(/ hash [0-9a-f]+/, "")} ${fields[3]}:${fields[4]}`;
+    const site = `${fields[0]} ${fields[8].replace(/ hash [0-9a-f]+/, '')} ${fields[3]}:${fields[4]}`;
     sites.set(site, (sites.get(site) ?? 0) + 1 / requests);
   }
   return sites;
+}
+
+function sum(sites) {
+  return [...sites.values()].reduce((a, b) => a + b, 0);
 }

@@ -9,7 +9,7 @@
 //
 // Why: on a shared 2-core machine the req/s of one build moves by ±10 % from run to run (see
 // README, Benchmarks), and a CPU profile leaves out work on other threads. An instruction count is
-// the same from run to run within about 1 % for the main thread's own work ("main, no GC": the
+// the same from run to run within about 2 % for the main thread's own work ("main, no GC": the
 // event loop, Node's HTTP code, Express and the session layer), whatever else the machine is doing.
 // It counts work, not time (no cache misses, no waiting): a ratio of it is what the session
 // layer adds, not a req/s ratio. GC and other threads (the optimising compiler, GC helpers) swing
@@ -43,11 +43,12 @@ const base = results.get('bare');
 console.log(`\ninstructions per request (callgrind; ${warmup.toLocaleString('en-US')} warm-up + ${requests.toLocaleString('en-US')} counted requests, 10 connections)\n`);
 console.log('| variant | total | main thread, no GC | main-thread GC | other threads | × bare (total) | × bare (main, no GC) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
+/** × bare: how many of this variant's requests cost what one bare Express request does. */
+const timesBare = (r, column) => (base ? (base[column] / r[column]).toFixed(3) : '');
 for (const variant of variants) {
   const r = results.get(variant);
-  const ratio = (a, b) => (base ? (b / a).toFixed(3) : '');
   console.log(
-    `| ${variant} | ${fmt(r.total)} | ${fmt(r.mutator)} | ${fmt(r.gc)} | ${fmt(r.threads)} | ${ratio(r.total, base?.total)} | ${ratio(r.mutator, base?.mutator)} |`,
+    `| ${variant} | ${fmt(r.total)} | ${fmt(r.mutator)} | ${fmt(r.gc)} | ${fmt(r.threads)} | ${timesBare(r, 'total')} | ${timesBare(r, 'mutator')} |`,
   );
 }
 

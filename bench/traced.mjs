@@ -1,6 +1,6 @@
 // One variant of bench/server.mjs under a tracer (valgrind, `node --log-ic`), loaded with a fixed
 // number of requests rather than for a fixed time: what the tracer counts is then per request.
-// Used by bench/instructions.mjs and bench/ics.mjs.
+// Used by bench/instructions.mjs, bench/ics.mjs and bench/allocation.mjs.
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,18 +12,20 @@ const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
 /**
  * Starts `command ...args node bench/server.mjs <variant> <port>` (`command` is `node` itself when
  * `args` are node flags), logs 100 sessions in, and hands `run` a `load(amount)` that sends that many
- * requests over 10 connections, each with one of the sessions' cookies; stops the server after.
+ * requests over `connections`, each with one of the sessions' cookies, and `output()`, the server's
+ * stdout so far (where `node --trace-gc` writes); stops the server after.
  */
-export async function traced(variant, { command = process.execPath, args = [], env = process.env }, run) {
+export async function traced(variant, { command = process.execPath, args = [], env = process.env, connections = 10 }, run) {
   const port = await freePort();
   const argv = command === process.execPath ? [...args, SERVER] : [...args, process.execPath, SERVER];
   const child = spawn(command, [...argv, variant, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     await new Promise((resolve, reject) => {
-      child.stdout.on('data', (chunk) => String(chunk).includes('"ready"') && resolve());
+      child.stdout.on('data', (chunk) => (stdout += chunk).includes('"ready"') && resolve());
       child.once('exit', (code) => reject(new Error(`${variant} exited (${code}) before listening:\n${stderr.slice(-2000)}`)));
     });
     const url = `http://127.0.0.1:${port}`;
@@ -31,11 +33,11 @@ export async function traced(variant, { command = process.execPath, args = [], e
     for (let i = 0; i < 100; i++) cookies.push((await fetch(`${url}/login`)).headers.getSetCookie()[0].split(';')[0]);
     const requests = cookies.map((cookie) => ({ method: 'GET', path: '/', headers: { cookie } }));
     const load = async (amount) => {
-      const result = await autocannon({ url, connections: 10, amount, timeout: 120, requests });
+      const result = await autocannon({ url, connections, amount, timeout: 120, requests });
       const failed = result.non2xx + result.errors + result.timeouts;
       if (failed > 0) throw new Error(`${variant}: ${failed} failed requests`);
     };
-    return await run({ load, pid: child.pid });
+    return await run({ load, pid: child.pid, output: () => stdout });
   } finally {
     child.kill('SIGTERM');
     await exited;
