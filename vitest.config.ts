@@ -11,6 +11,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/redis.ts', 'test/setup/postgres.ts'],
+    setupFiles: ['test/setup/warnings.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

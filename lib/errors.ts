@@ -38,6 +38,17 @@ export class SessionStoreError extends SessionError {
 }
 
 /**
+ * Session data the application tried to write was refused, and nothing was written:
+ * `ERR_SESSION_DATA_TOO_LARGE` (over `maxDataBytes`) or `ERR_SESSION_DATA_KEY` (a key such as
+ * `__proto__` that would behave differently from one store to another).
+ */
+export class SessionDataError extends SessionError {
+  constructor(message: string, code: 'ERR_SESSION_DATA_TOO_LARGE' | 'ERR_SESSION_DATA_KEY') {
+    super(`sojourn: ${message}`, code);
+  }
+}
+
+/**
  * A wrong or missing option. A TypeError, so start-up fails the way lru-cache and Node's own
  * APIs fail on bad arguments; `option` names the culprit.
  */

@@ -2,10 +2,10 @@ import type { SessionState } from './types.js';
 
 export type WillCloseListener<S> = (session: S) => void | Promise<void>;
 
-/** What the owner of a lifecycle does while it closes; one object per owner class, not per close. */
-export interface CloseHooks<S> {
-  listenerFailed(session: S, error: unknown): void;
-  closed(session: S): void;
+/** What the owner of a lifecycle does while it closes. */
+export interface CloseHooks {
+  listenerFailed(error: unknown): void;
+  closed(): void;
 }
 
 /**
@@ -13,11 +13,11 @@ export interface CloseHooks<S> {
  * insertion order, each awaited; one that throws is reported and the rest still run. `close()`
  * is idempotent: every caller gets the same promise.
  */
-export class Lifecycle<S> {
+export class Lifecycle {
   state: SessionState = 'open';
   error: unknown = undefined;
   /** Created by the first listener: most requests add none. */
-  #listeners: Set<WillCloseListener<S>> | undefined;
+  #listeners: Set<WillCloseListener<unknown>> | undefined;
   #closing: Promise<void> | undefined;
   #controller: AbortController | undefined;
   #abortReason: unknown = undefined;
@@ -25,7 +25,7 @@ export class Lifecycle<S> {
   /** Created on first use: most requests never look at it. */
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
-    // Closed without a controller (see #run): the reason is made now, for the first reader.
+    // Closed before anyone asked: the reason is made now, for the first reader.
     if (this.#abortReason === undefined && this.state === 'closed') this.#abortReason = new SessionClosedSignal();
     if (this.#abortReason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason);
     return this.#controller.signal;
@@ -37,58 +37,41 @@ export class Lifecycle<S> {
     this.#controller?.abort(reason);
   }
 
-  add(listener: WillCloseListener<S>): void {
+  add(listener: WillCloseListener<unknown>): void {
     if (typeof listener !== 'function') throw new TypeError('sojourn: a will-close listener must be a function');
     (this.#listeners ??= new Set()).add(listener);
   }
 
-  remove(listener: WillCloseListener<S>): void {
+  remove(listener: WillCloseListener<unknown>): void {
     this.#listeners?.delete(listener);
   }
 
-  close(session: S, error: unknown, hooks: CloseHooks<S>): Promise<void> {
+  close(owner: unknown, error: unknown, hooks: CloseHooks): Promise<void> {
     if (this.#closing) return this.#closing;
     this.state = 'closing';
     if (error !== undefined) this.error ??= error;
-    if (this.#listeners) {
-      this.#closing = this.#run(session, hooks);
-      return this.#closing;
-    }
-    // Most requests add no listener: nothing to await, so no async function and no new promise.
-    try {
-      this.#finish(session, hooks);
-      this.#closing = CLOSED;
-    } catch (failure) {
-      this.#closing = Promise.reject(failure);
-    }
+    this.#closing = this.#run(owner, hooks);
     return this.#closing;
   }
 
   // ---------------------------------------------------------------------------------------
 
-  async #run(session: S, hooks: CloseHooks<S>): Promise<void> {
-    for (const listener of this.#listeners!) {
+  async #run(owner: unknown, hooks: CloseHooks): Promise<void> {
+    for (const listener of this.#listeners ?? []) {
       try {
-        await listener(session);
+        await listener(owner);
       } catch (listenerError) {
-        hooks.listenerFailed(session, listenerError);
+        hooks.listenerFailed(listenerError);
       }
     }
-    this.#finish(session, hooks);
-  }
-
-  #finish(session: S, hooks: CloseHooks<S>): void {
     this.#listeners = undefined;
     // An Error captures a stack trace, and most requests never read the signal: only one already
     // handed out is aborted now; a later reader gets an aborted one from the getter.
     if (this.#controller) this.abort(new SessionClosedSignal());
     this.state = 'closed';
-    hooks.closed(session);
+    hooks.closed();
   }
 }
-
-/** What `close()` returns when it finished synchronously: it cannot reject, so nobody needs to catch it. */
-export const CLOSED: Promise<void> = Promise.resolve();
 
 /** The abort reason once a session has closed normally (the client did not go away). */
 class SessionClosedSignal extends Error {

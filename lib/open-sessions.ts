@@ -1,3 +1,4 @@
+import { isProduction, warn } from './environment.js';
 import type { Session } from './session.js';
 
 /**
@@ -11,11 +12,7 @@ export class OpenSessions {
   readonly #refs = new WeakMap<Session, WeakRef<Session>>();
   readonly #leaks = new FinalizationRegistry<{ ref: WeakRef<Session>; createdAt: string | undefined }>(({ ref, createdAt }) => {
     this.#watched.delete(ref);
-    if (process.env.NODE_ENV !== 'production') {
-      process.emitWarning(`an internal session was garbage-collected without close(); ${createdAt ?? ''}`, {
-        code: 'SOJOURN_SESSION_LEAK',
-      });
-    }
+    if (!isProduction()) warn('SOJOURN_SESSION_LEAK', `an internal session was garbage-collected without close(); ${createdAt ?? ''}`);
   });
 
   get size(): number {

@@ -1,44 +1,40 @@
 import { SessionClosedError } from './errors.js';
-import { Lifecycle, type CloseHooks, type WillCloseListener } from './lifecycle.js';
+import { reason, warn } from './environment.js';
+import { Lifecycle, type WillCloseListener } from './lifecycle.js';
 import { LogBuffer, type LogCall } from './logs/buffer.js';
 import type { LogSettings } from './logs/types.js';
-import { CLOSE_ALL, SessionMessages, type MessageHub } from './messages/session.js';
-import type { ResolvedOptions } from './options.js';
-import type { Resolution } from './resolver.js';
+import { createSessionMessages, type SessionMessages } from './messages/session.js';
+import type { SessionService } from './service.js';
 import type { SessionPatch } from './stores/types.js';
+import type { VerifiedToken } from './token/codec.js';
+import type { TokenChange } from './token/answer.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionState, SessionUser } from './types.js';
-import { idOf, isPromise, jsonCopy } from './values.js';
-
-/** What a Session needs from its manager. */
-export interface SessionEngine {
-  readonly options: ResolvedOptions;
-  /** Synchronous on a warm in-process cache hit; a promise when anything else is involved. */
-  resolve(token: string): Resolution | undefined | Promise<Resolution | undefined>;
-  createAnonymousSession(): Promise<{ token: string; session: CachedSession }>;
-  createNewAuthenticatedSession(user: SessionUser, strategyName: string, opts: { from?: CachedSession }): Promise<{ token: string; session: CachedSession }>;
-  update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined>;
-  deleteSession(id: string): Promise<boolean>;
-  /** Calls `listener` with the ids of sessions revoked here or on another instance; returns the unsubscribe. */
-  onRevoke(listener: (ids: readonly string[]) => void): () => void;
-  readonly messages: MessageHub;
-  opened(session: Session): void;
-  closed(session: Session): void;
-}
+import { dataPatch, idOf } from './values.js';
 
 /** How a session talks back to its transport (an HTTP response, a socket…). */
 export interface SessionBinding {
-  /** A new or renewed token to hand the client, or `undefined`: the client must forget its token. */
-  token(token: string | undefined, expiresAt: number | undefined): void;
+  /** A new or renewed token to hand the client, or `{ token: undefined }`: the client must forget its token. */
+  token(change: TokenChange): void;
   /** Names the unit of work in logs. */
   route?(): string | undefined;
 }
 
-/** Framework-only members, out of the public surface. */
-export const LOAD = Symbol('sojourn.load');
-export const ABORT = Symbol('sojourn.abort');
-export const FAIL = Symbol('sojourn.fail');
-export const STREAM = Symbol('sojourn.stream');
-export const BIND = Symbol('sojourn.bind');
+/** What the transports do to a session beyond its public members; not public API. */
+export interface SessionControl {
+  /** Resolves a presented token; an invalid one makes the client forget it. */
+  load(session: Session, token: VerifiedToken | undefined): Promise<void>;
+  /** A task session takes the record its call was scheduled with; `undefined`: it is gone, writes are refused. */
+  bind(session: Session, record: CachedSession | undefined): void;
+  /** The client went away: abort the signal now, close follows. */
+  abort(session: Session, reason: unknown): void;
+  /** The unit of work failed: close will report this error. */
+  fail(session: Session, error: unknown): void;
+  /** The request became a stream (SSE): it lives as long as the stream; `onRevoked` ends it. Returns the stop. */
+  stream(session: Session, onRevoked: () => void): () => void;
+}
+
+/** Given its value by the class's static block, the one place that reaches a session's private state. */
+export let sessionControl!: SessionControl;
 
 /**
  * One unit of work (a request, a stream, a socket, a task, or an internal job) bound to a
@@ -48,23 +44,23 @@ export const BIND = Symbol('sojourn.bind');
  */
 export class Session {
   readonly kind: SessionKind;
-  readonly #engine: SessionEngine;
+  readonly #service: SessionService;
   readonly #binding: SessionBinding | undefined;
-  readonly #lifecycle = new Lifecycle<Session>();
+  readonly #lifecycle = new Lifecycle();
   readonly #startedAt: number;
   #record: CachedSession | undefined;
   /** The record vanished under us (revoked elsewhere): later writes are refused, not recreated. */
   #lost = false;
   #creating: Promise<CachedSession> | undefined;
   #log: LogBuffer | undefined;
-  #messages: SessionMessages | undefined;
+  #messages: { messages: SessionMessages; closeAll: () => void } | undefined;
 
-  constructor(engine: SessionEngine, kind: SessionKind, binding?: SessionBinding) {
-    this.#engine = engine;
+  constructor(service: SessionService, kind: SessionKind, binding?: SessionBinding) {
+    this.#service = service;
     this.kind = kind;
     this.#binding = binding;
-    this.#startedAt = engine.options.clock();
-    engine.opened(this);
+    this.#startedAt = service.options.clock();
+    service.opened(this);
   }
 
   get state(): SessionState {
@@ -112,14 +108,14 @@ export class Session {
   }
 
   /**
-   * Publish/subscribe that lives and dies with the session: `post(channel, message)`,
-   * `subscribe(channel, listener)`, `stream(channel)`. Every subscription made here is removed
-   * when the session closes.
+   * Publish/subscribe that lives and dies with the session: `publish(topic, message)`,
+   * `subscribe(topic, listener)`, `stream(topic)`. Every subscription made here is removed when the
+   * session closes.
    */
   get messages(): SessionMessages {
     this.#assertOpen('messages');
-    this.#messages ??= new SessionMessages(this.#engine.messages, (member) => this.#assertOpen(member));
-    return this.#messages;
+    this.#messages ??= createSessionMessages(this.#service.messages, (member) => this.#assertOpen(member));
+    return this.#messages.messages;
   }
 
   get<T = unknown>(key: string): T | undefined {
@@ -140,11 +136,11 @@ export class Session {
 
   /** Sets one key of the data bag (a JSON copy of `value`); other keys, even concurrent ones, are kept. */
   set(key: string, value: unknown): Promise<boolean> {
-    return this.#write('set', { set: { [dataKey(key)]: jsonCopy(value, `session.set('${key}')`) } });
+    return this.#write('set', dataPatch(key, value));
   }
 
   unset(key: string): Promise<boolean> {
-    return this.#write('unset', { unset: [dataKey(key)] }, false);
+    return this.#write('unset', dataPatch(key, undefined), false);
   }
 
   /** Creates the anonymous record now (records are otherwise created by the first write). */
@@ -157,12 +153,12 @@ export class Session {
 
   /**
    * Logs the user in: always a new token (no fixation), the guest record deleted, its active order
-   * carried through `mergeActiveOrder`, its data bag and channel kept.
+   * carried through `mergeActiveOrder`, its data through `mergeGuestData`, its channel kept.
    */
   async authenticate(user: SessionUser, strategyName: string): Promise<void> {
     this.#assertOpen('authenticate');
     const from = this.#record ?? (await this.#creating);
-    const { token, session } = await this.#engine.createNewAuthenticatedSession(user, strategyName, { from });
+    const { token, session } = await this.#service.createNewAuthenticatedSession(user, strategyName, { from });
     this.#adopt(session, token, true);
   }
 
@@ -173,18 +169,18 @@ export class Session {
     if (!record) return;
     this.#record = undefined;
     this.#creating = undefined;
-    await this.#engine.deleteSession(record.id);
-    this.#binding?.token(undefined, undefined);
+    await this.#service.deleteSession(record.id);
+    this.#binding?.token(FORGET);
   }
 
   addWillCloseListener(listener: WillCloseListener<Session>): void {
     this.#assertOpen('addWillCloseListener');
-    this.#lifecycle.add(listener);
+    this.#lifecycle.add(listener as WillCloseListener<unknown>);
   }
 
   removeWillCloseListener(listener: WillCloseListener<Session>): void {
     this.#assertOpen('removeWillCloseListener');
-    this.#lifecycle.remove(listener);
+    this.#lifecycle.remove(listener as WillCloseListener<unknown>);
   }
 
   log(message: string, options?: LogCall): void {
@@ -203,56 +199,44 @@ export class Session {
 
   /** Runs the will-close listeners, writes the log, then refuses use. Idempotent. */
   close(options?: { error?: unknown }): Promise<void> {
-    return this.#lifecycle.close(this, options?.error, Session.#closeHooks);
+    return this.#lifecycle.close(this, options?.error, {
+      listenerFailed: (error) => this.#listenerFailed(error),
+      closed: () => this.#closed(),
+    });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
+  static {
+    sessionControl = {
+      async load(session, token) {
+        if (token === undefined) return;
+        const resolution = await session.#service.resolve(token);
+        if (!resolution) return session.#binding?.token(FORGET);
+        session.#record = resolution.session;
+        if (resolution.renewed) session.#binding?.token({ token: token.token, expiresAt: resolution.session.expiresAt });
+      },
+      bind(session, record) {
+        session.#record = record;
+        session.#lost = record === undefined;
+      },
+      abort: (session, why) => session.#lifecycle.abort(why),
+      fail(session, error) {
+        session.#lifecycle.error ??= error;
+      },
+      stream(session, onRevoked) {
+        session.#assertOpen('stream');
+        (session as { kind: SessionKind }).kind = 'stream';
+        return session.#service.onRevoke((ids) => {
+          if (session.#record && ids.includes(session.#record.id)) onRevoked();
+        });
+      },
+    };
+  }
+
   // ---------------------------------------------------------------------------------------
-
-  /**
-   * Resolves a presented token; an invalid one makes the client forget it. Returns nothing when
-   * done synchronously (a warm in-process cache hit), else a promise; throws only synchronously.
-   */
-  [LOAD](token: string | undefined): void | Promise<void> {
-    if (token === undefined) return;
-    const resolution = this.#engine.resolve(token);
-    if (isPromise(resolution)) return resolution.then((resolved) => this.#loaded(token, resolved));
-    this.#loaded(token, resolution);
-  }
-
-  #loaded(token: string, resolution: Resolution | undefined): void {
-    if (!resolution) return this.#binding?.token(undefined, undefined);
-    this.#record = resolution.session;
-    if (resolution.renewed) this.#binding?.token(token, resolution.session.expiresAt);
-  }
-
-  /** A task session takes the record its call was scheduled with; `undefined`: it is gone, writes are refused. */
-  [BIND](record: CachedSession | undefined): void {
-    this.#record = record;
-    this.#lost = record === undefined;
-  }
-
-  /** The client went away: abort the signal now, close follows. */
-  [ABORT](reason: unknown): void {
-    this.#lifecycle.abort(reason);
-  }
-
-  /** The unit of work failed: close will report this error (set by error-capturing middleware). */
-  [FAIL](error: unknown): void {
-    this.#lifecycle.error ??= error;
-  }
-
-  /** The request became a stream (SSE): the session now lives as long as the stream does. */
-  [STREAM](onRevoked: () => void): () => void {
-    this.#assertOpen('stream');
-    (this as { kind: SessionKind }).kind = 'stream';
-    return this.#engine.onRevoke((ids) => {
-      if (this.#record && ids.includes(this.#record.id)) onRevoked();
-    });
-  }
 
   #view(member: string): CachedSession | undefined {
     this.#assertOpen(member);
@@ -268,7 +252,7 @@ export class Session {
     if (this.#lost) return false;
     const record = this.#record ?? (creates ? await this.#ensureRecord() : await this.#creating);
     if (!record) return true; // nothing to clear on a session that has no record
-    const next = await this.#engine.update(record, patch);
+    const next = await this.#service.update(record, patch);
     if (next) {
       if (next.id === this.#record?.id) this.#record = next; // not a record replaced meanwhile
       return true;
@@ -276,7 +260,7 @@ export class Session {
     if (record.id === this.#record?.id) {
       this.#lost = true;
       this.#record = undefined;
-      this.#binding?.token(undefined, undefined);
+      this.#binding?.token(FORGET);
     }
     return false;
   }
@@ -284,7 +268,7 @@ export class Session {
   /** The record, created once however many writes ask for it at the same time. */
   #ensureRecord(): Promise<CachedSession> {
     if (this.#record) return Promise.resolve(this.#record);
-    this.#creating ??= this.#engine.createAnonymousSession().then(({ token, session }) => {
+    this.#creating ??= this.#service.createAnonymousSession().then(({ token, session }) => {
       this.#adopt(session, token, false);
       return session;
     });
@@ -295,12 +279,12 @@ export class Session {
     this.#record = session;
     this.#lost = false;
     if (fresh) this.#creating = undefined;
-    this.#binding?.token(token, session.expiresAt);
+    this.#binding?.token({ token, expiresAt: session.expiresAt });
   }
 
   /** Created on first use; asks the session for its context each time (kind, record and user change). */
   #logger(): LogBuffer {
-    this.#log ??= new LogBuffer(this.#engine.options.logs, this.#engine.options.clock, () => ({
+    this.#log ??= new LogBuffer(this.#service.options.logs, this.#service.options.clock, () => ({
       kind: this.kind,
       route: this.#binding?.route?.(),
       sessionId: this.#record?.id,
@@ -310,31 +294,18 @@ export class Session {
     return this.#log;
   }
 
-  static readonly #closeHooks: CloseHooks<Session> = {
-    listenerFailed: (session, error) => session.#listenerFailed(error),
-    closed: (session) => session.#closed(),
-  };
-
   #listenerFailed(error: unknown): void {
     this.#logger().add('will-close listener threw', { level: 'error', error });
-    process.emitWarning(`a will-close listener threw (${this.kind} session)`, { code: 'SOJOURN_LISTENER_FAILED', detail: describe(error) });
+    warn('SOJOURN_LISTENER_FAILED', `a will-close listener threw (${this.kind} session): ${reason(error)}`);
   }
 
   #closed(): void {
-    this.#messages?.[CLOSE_ALL]();
+    this.#messages?.closeAll();
     // Without a sink there is nothing to write: no buffer, no context for most requests.
-    if (this.#log || this.#engine.options.logs.sink) this.#logger().flush(this.#lifecycle.error);
-    this.#engine.closed(this);
+    if (this.#log || this.#service.options.logs.sink) this.#logger().flush(this.#lifecycle.error);
+    this.#service.closed(this);
   }
 }
 
-// ---------------------------------------------------------------------------------------
-
-function dataKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) throw new TypeError('sojourn: session data keys must be non-empty strings');
-  return key;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}
+/** "Forget your token": the answer to a junk, revoked or destroyed one. */
+const FORGET: TokenChange = Object.freeze({ token: undefined, expiresAt: undefined });

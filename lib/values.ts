@@ -1,3 +1,5 @@
+import { SessionDataError } from './errors.js';
+import type { SessionPatch } from './stores/types.js';
 import type { Id, IdOrEntity } from './types.js';
 
 /** The id of an order, a channel or a user, given as the id itself or as an object with one. */
@@ -20,6 +22,24 @@ export function jsonCopy<T>(value: T, what: string): T {
 }
 
 /**
+ * The patch that sets (or, with `undefined`, unsets) one data key. Keys that name a prototype
+ * (`__proto__`, `constructor`, `prototype`) are refused for every store alike: a JS object would
+ * treat them differently from a Redis hash or a jsonb column.
+ */
+export function dataPatch(key: string, value: unknown): Pick<SessionPatch, 'set' | 'unset'> {
+  if (typeof key !== 'string' || key.length === 0) throw new TypeError('sojourn: session data keys must be non-empty strings');
+  if (FORBIDDEN_KEYS.has(key)) throw new SessionDataError(`session data key '${key}' is not allowed`, 'ERR_SESSION_DATA_KEY');
+  return value === undefined ? { unset: [key] } : { set: { [key]: jsonCopy(value, `session.set('${key}')`) } };
+}
+
+/** Serialized bytes of a data bag once `patch` is applied to `data`. */
+export function patchedDataBytes(data: Readonly<Record<string, unknown>>, patch: Pick<SessionPatch, 'set' | 'unset'>): number {
+  const next: Record<string, unknown> = { ...data, ...patch.set };
+  for (const key of patch.unset ?? []) delete next[key];
+  return Buffer.byteLength(JSON.stringify(next));
+}
+
+/**
  * Records are shared between requests (the in-process cache hands out one object): freezing them
  * turns an accidental `session.user.name = …` into an error instead of a silent cache corruption.
  */
@@ -31,7 +51,4 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Whether a maybe-synchronous answer is a promise (caches and the resolver answer synchronously when they can). */
-export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

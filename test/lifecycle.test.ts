@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Session, SessionClosedError, SessionError, type SessionLog } from 'sojourn';
-import { captureWarnings, outcome, settle, world } from './helpers/counting.js';
+import { outcome, settle, world } from './helpers/counting.js';
+import { captureWarnings } from './helpers/warnings.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -96,8 +97,8 @@ describe('will-close listeners', () => {
       expect(s.state).toBe('closed');
       await settle();
       expect(capture.warnings).toHaveLength(2);
-      expect(capture.warnings[0]!.detail).toContain('boom-sync');
-      expect(capture.warnings[1]!.detail).toContain('boom-async');
+      expect(capture.warnings[0]!.message).toContain('boom-sync');
+      expect(capture.warnings[1]!.message).toContain('boom-async');
     } finally {
       capture.stop();
     }

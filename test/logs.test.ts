@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { consoleSink, pinoSink, SessionClosedError, SessionConfigError, type LogOptions, type SessionLog, type SessionOptions } from 'sojourn';
-import { captureWarnings, settle, world } from './helpers/counting.js';
+import { settle, world } from './helpers/counting.js';
+import { captureWarnings } from './helpers/warnings.js';
 
 /**
  * A manager whose sink collects every log. `logAll` is off unless a test turns it on: its

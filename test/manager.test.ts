@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { captureWarnings, countingCache, countingStore, settle, world } from './helpers/counting.js';
+import { countingCache, countingStore, settle, world } from './helpers/counting.js';
+import { captureWarnings } from './helpers/warnings.js';
 
 const MIN = 60_000;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

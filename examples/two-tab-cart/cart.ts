@@ -1,10 +1,10 @@
 import express from 'express';
-import { channels, createSessionManager, eventStream, sessionMiddleware, type SessionOptions } from 'sojourn';
+import { createSessionManager, eventStream, sessionMiddleware, type SessionOptions, topics } from 'sojourn';
 
 /**
  * Two tabs of one browser share the session cookie, so they share the session record. A tab that
  * adds to the cart posts on `session:<id>`; every other tab of that session is streaming that
- * channel over SSE and hears it at once. Each tab says who it is (`?tab=`), so it does not echo
+ * topic over SSE and hears it at once. Each tab says who it is (`?tab=`), so it does not echo
  * its own change back to itself.
  */
 export interface CartItem {
@@ -35,14 +35,14 @@ export function createCartApp(options: SessionOptions = {}) {
     const items = [...(req.session.get<CartItem[]>('cart') ?? []), { sku, quantity }];
     await req.session.set('cart', items);
     const event: CartEvent = { type: 'cart', from: String(req.query.tab ?? ''), items };
-    await req.session.messages.post(channels.session(req.session.id!), event);
+    await req.session.messages.publish(topics.session(req.session.id!), event);
     res.status(201).json({ items });
   });
 
   app.get('/cart/events', async (req, res) => {
     if (req.session.id === undefined) return void res.status(401).json({ error: 'GET /cart first' });
     const tab = String(req.query.tab ?? '');
-    const updates = req.session.messages.stream<CartEvent | { type: 'revoked' }>(channels.session(req.session.id));
+    const updates = req.session.messages.stream<CartEvent | { type: 'revoked' }>(topics.session(req.session.id));
     const stream = eventStream(req, res);
     // Ends when the tab goes away or the session is revoked: the session closes, so does `updates`.
     for await (const update of updates) {

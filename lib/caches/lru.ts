@@ -1,86 +1,68 @@
+import { LRUCache } from 'lru-cache';
+import { SessionConfigError } from '../errors.js';
 import type { CachedSession } from '../types.js';
-import type { CacheLookup, SessionCache } from './types.js';
+import type { SessionCache } from './types.js';
 
 export interface LruCacheOptions {
-  /** Most entries kept; the least recently used go first. @default 10_000 */
+  /** Most sessions kept; the least recently used go first. @default 10_000 */
   max?: number;
-}
-
-const MISSING = Symbol('missing');
-
-interface Slot {
-  value: CachedSession | typeof MISSING;
-  /** Epoch ms after which the slot answers nothing. */
-  expiresAt: number;
-  /** Read since eviction last passed it over. */
-  used: boolean;
+  /** Most serialized bytes of sessions kept (each counted as its JSON length). @default 33_554_432 (32 MiB) */
+  maxBytes?: number;
+  /** Most remembered misses (revoked or expired ids), kept apart so they never push sessions out. @default 10_000 */
+  maxMissing?: number;
 }
 
 /**
- * The default cache: bounded, in this process, answers synchronously. A hit is one Map lookup
- * and one flag: this lookup runs on every request, and on a loaded server each memory write and
- * timer it adds shows up (lru-cache moved every hit in its lists and armed a timer per
- * millisecond). Eviction is second-chance: the oldest entry goes unless it was read since it
- * was last passed over, which then moves it to the back.
+ * The default cache: `lru-cache` in this process, bounded by entries and by bytes. Expiry lives in
+ * the entry (`cacheExpiry`), read against the manager's clock, so no timer runs. Remembered misses
+ * have a space of their own: a flood of them evicts other misses, never a live session.
  */
-export function lruCache({ max = 10_000 }: LruCacheOptions = {}): SessionCache {
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError(`sojourn: lruCache option \`max\` must be a positive integer, got ${String(max)}`);
-  }
-  const slots = new Map<string, Slot>();
-
-  function live(id: string, now: number): Slot | undefined {
-    const slot = slots.get(id);
-    if (slot === undefined || slot.expiresAt > now) return slot;
-    slots.delete(id);
-    return undefined;
-  }
-
-  /** `slot`: what the cache holds for `id` now, if anything. */
-  function put(id: string, value: Slot['value'], ttlMs: number, now: number, slot: Slot | undefined): void {
-    if (slot) {
-      slot.value = value;
-      slot.expiresAt = now + ttlMs;
-      slot.used = true;
-      return;
-    }
-    if (slots.size >= max) evictOne(now);
-    slots.set(id, { value, expiresAt: now + ttlMs, used: false });
-  }
-
-  /** Ends within one pass: every entry passed over loses its flag. */
-  function evictOne(now: number): void {
-    for (const [id, slot] of slots) {
-      slots.delete(id);
-      if (!slot.used || slot.expiresAt <= now) return;
-      slot.used = false;
-      slots.set(id, slot);
-    }
-  }
+export function lruCache({ max = 10_000, maxBytes = 32 * 1024 * 1024, maxMissing = 10_000 }: LruCacheOptions = {}): SessionCache {
+  positive('max', max);
+  positive('maxBytes', maxBytes);
+  positive('maxMissing', maxMissing);
+  const entries = new LRUCache<string, CachedSession>({ max, maxSize: maxBytes, sizeCalculation: sizeOf });
+  /** id → until when it is remembered as missing. */
+  const missing = new LRUCache<string, number>({ max: maxMissing });
 
   return {
     name: 'lru',
-    get(id): CacheLookup {
-      const slot = live(id, Date.now());
-      if (slot === undefined) return undefined;
-      if (!slot.used) slot.used = true;
-      return slot.value === MISSING ? null : slot.value;
+    get(id, now) {
+      const entry = entries.get(id);
+      if (entry !== undefined) return entry;
+      const until = missing.get(id);
+      return until !== undefined && until > now ? null : undefined;
     },
-    set(entry, ttlMs) {
-      const now = Date.now();
-      const slot = live(entry.id, now);
-      const held = slot?.value;
-      if (held === MISSING || (held && held.version > entry.version)) return;
-      put(entry.id, entry, ttlMs, now, slot);
+    set(entry, now) {
+      const until = missing.peek(entry.id);
+      if (until !== undefined && until > now) return;
+      const held = entries.peek(entry.id);
+      if (held === undefined || held.version <= entry.version) entries.set(entry.id, entry);
     },
-    setMissing(id, ttlMs) {
-      put(id, MISSING, ttlMs, Date.now(), slots.get(id));
+    setMissing(id, until) {
+      entries.delete(id);
+      missing.set(id, until);
     },
     delete(id) {
-      slots.delete(id);
+      entries.delete(id);
+      missing.delete(id);
     },
     clear() {
-      slots.clear();
+      entries.clear();
+      missing.clear();
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** The bytes an entry stands for: its JSON length (computed once per set, on the cold path). */
+function sizeOf(entry: CachedSession): number {
+  return Math.max(1, JSON.stringify(entry).length);
+}
+
+function positive(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new SessionConfigError(`lruCache.${name}`, `must be a positive integer, got ${String(value)}`);
+  }
 }

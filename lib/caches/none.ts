@@ -6,7 +6,6 @@ export function noCache(): SessionCache {
     name: 'none',
     get: () => undefined,
     set: () => {},
-    setMissing: () => {},
     delete: () => {},
     clear: () => {},
   };

@@ -1,48 +1,41 @@
 import type { CachedSession } from '../types.js';
 
 /**
- * What `get` can answer: the entry (a hit), `null` (a remembered "no such session": unknown,
- * expired or destroyed) or `undefined` (a miss: ask the next layer).
+ * What `get` can answer: the entry (a hit), `null` (a remembered "no such session": expired or
+ * destroyed) or `undefined` (a miss: ask the next layer).
  */
 export type CacheLookup = CachedSession | null | undefined;
 
 type MaybePromise<T> = T | Promise<T>;
 
 /**
- * What another instance changed, heard through a shared backend: these ids were written (evict
- * them), these ids are gone for good (remember them as missing), or `'all'` (clear everything).
- */
-export type SessionChange = { readonly ids: readonly string[]; readonly gone: boolean } | 'all';
-
-/**
- * Optional on shared backends (a Redis cache or store): listens to the writes and revokes other
- * instances publish and calls `onChange` for each (never for this backend's own), so the manager
- * evicts them from its in-process cache layers at once. Resolves, once listening, to the function
- * that stops it; the manager calls it on `close()`.
- */
-export type SubscribeToChanges = (onChange: (change: SessionChange) => void) => Promise<() => Promise<void>>;
-
-/**
- * Where sessions are remembered for a short while. In-process caches answer synchronously
- * (no promise on the hot path); remote ones return promises, which the manager races against
- * `cacheTimeout`. A cache that throws or is slow counts as a miss, never as a failed request.
+ * Where sessions are remembered for a short while. Times are absolute epoch milliseconds from the
+ * manager's clock, handed over as `now` (a cache never reads a clock of its own). An in-process
+ * cache may answer synchronously; every call is raced against `cacheTimeout`, and a cache that
+ * throws or is slow counts as a miss, never as a failed request.
  */
 export interface SessionCache {
   readonly name: string;
-  get(id: string): MaybePromise<CacheLookup>;
   /**
-   * Remembers the entry for `ttlMs`. Ignored when the cache already holds a newer `version` of
-   * the same id or remembers it as missing: a late write never revives a destroyed session.
+   * `true` when other instances read the same entries (Redis). Caches that are not shared live in
+   * this process: the fleet keeps them coherent, and the manager refuses to start one in front of
+   * a shared store without a fleet.
    */
-  set(entry: CachedSession, ttlMs: number): MaybePromise<void>;
-  /** Remembers that `id` has no session, for `ttlMs`; replaces any entry. */
-  setMissing(id: string, ttlMs: number): MaybePromise<void>;
+  readonly shared?: boolean;
+  /** The entry (even one whose `cacheExpiry` passed: the manager checks), a remembered miss, or a miss. */
+  get(id: string, now: number): MaybePromise<CacheLookup>;
+  /**
+   * Remembers the entry until its `cacheExpiry`. Ignored when the cache holds a newer `version`
+   * of the same id or remembers it as missing: a late write never revives a destroyed session.
+   */
+  set(entry: CachedSession, now: number): MaybePromise<void>;
+  /**
+   * Optional: remembers that `id` has no session until `until`, replacing any entry. Without it
+   * the manager deletes the entry instead (and a remembered miss is not served from this cache).
+   */
+  setMissing?(id: string, until: number, now: number): MaybePromise<void>;
   /** Forgets `id` entirely, so the next lookup asks the next layer. */
   delete(id: string): MaybePromise<void>;
   clear(): MaybePromise<void>;
-  /** A fleet-wide lock, as in `SessionStore.lock`; a shared cache (Redis) offers it before the store does. */
-  lock?(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
-  /** A shared cache publishes what it changes and hears other instances' changes: see `SubscribeToChanges`. */
-  subscribe?: SubscribeToChanges;
   close?(): Promise<void>;
 }

@@ -1,9 +1,8 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { SessionManager } from '../manager.js';
 import type { SessionOptions } from '../options.js';
-import { FAIL, type Session } from '../session.js';
-import { managerFrom, openHttpSession, type HttpFramework } from './http.js';
-import { releaseRequestSession, setRequestSession } from './request-session.js';
+import { sessionControl, type Session } from '../session.js';
+import { httpSessions, openHttpSession, type HttpFramework } from './http.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -26,14 +25,13 @@ export interface SessionMiddleware extends RequestHandler {
  * `{ manager }`. A failing store reaches Express's error handling as a `SessionStoreError`.
  */
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): SessionMiddleware {
-  const manager = managerFrom(options);
+  const sessions = httpSessions(options);
   const middleware: RequestHandler = (req, res, next) => {
-    const { session, ready } = openHttpSession(manager, req, res, 'request', req, EXPRESS);
-    setRequestSession(req, session); // `req.session`, without the cost of a new property on `req`
-    if (ready) ready.then(() => next(), next);
-    else next(); // loaded synchronously: no microtask before the route runs
+    const { session, ready } = openHttpSession(sessions, req, res, 'request', req, EXPRESS);
+    req.session = session;
+    ready.then(() => next(), next);
   };
-  return Object.assign(middleware, { manager });
+  return Object.assign(middleware, { manager: sessions.manager });
 }
 
 /**
@@ -42,18 +40,20 @@ export function sessionMiddleware(options: SessionOptions | { manager: SessionMa
  */
 export function captureSessionErrors(): ErrorRequestHandler {
   return (error, req, _res, next) => {
-    req.session?.[FAIL](error);
+    if (req.session) sessionControl.fail(req.session, error);
     next(error);
   };
 }
 
 // ---------------------------------------------------------------------------------------
 
-const EXPRESS: HttpFramework<Request> = { route: routeOf, released: releaseRequestSession };
-
-/** `GET /orders/:id` when a route matched (no ids in logs), the bare path otherwise. */
-function routeOf(req: Request): string {
-  const pattern = (req.route as { path?: unknown } | undefined)?.path;
-  const path = typeof pattern === 'string' ? req.baseUrl + pattern : (req.originalUrl ?? req.url).split('?')[0];
-  return `${req.method} ${path}`;
-}
+const EXPRESS: HttpFramework<Request> = {
+  /** `GET /orders/:id` when a route matched (no ids in logs), the bare path otherwise. */
+  route(req) {
+    const pattern = (req.route as { path?: unknown } | undefined)?.path;
+    const path = typeof pattern === 'string' ? req.baseUrl + pattern : (req.originalUrl ?? req.url).split('?')[0];
+    return `${req.method} ${path}`;
+  },
+  /** `req.secure` honours Express's `trust proxy` (X-Forwarded-Proto). */
+  secure: (req) => req.secure === true,
+};

@@ -2,8 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { Context, Middleware, ParameterizedContext } from 'koa';
 import type { SessionManager } from '../manager.js';
 import type { ResolvedOptions, SessionOptions } from '../options.js';
-import { FAIL, type Session } from '../session.js';
-import { headerValues, managerFrom, openHttpSession, type HttpFramework } from './http.js';
+import { sessionControl, type Session } from '../session.js';
+import { headerValues, httpSessions, openHttpSession, type HttpFramework } from './http.js';
 import { openEventStream, type EventStream, type EventStreamOptions } from './sse.js';
 
 declare module 'koa' {
@@ -30,21 +30,21 @@ export interface KoaSessionMiddleware extends Middleware {
  * reaches the client. Koa 2 and Koa 3.
  */
 export function sessionMiddleware(options: SessionOptions | { manager: SessionManager } = {}): KoaSessionMiddleware {
-  const manager = managerFrom(options);
+  const sessions = httpSessions(options);
   const middleware: Middleware = async (ctx, next) => {
-    const { session, ready } = openHttpSession(manager, ctx.req, ctx.res, 'request', ctx, KOA);
+    const { session, ready } = openHttpSession(sessions, ctx.req, ctx.res, 'request', ctx, KOA);
     ctx.session = session;
     ctx.state.session = session;
     try {
       await ready;
       await next();
     } catch (error) {
-      session[FAIL](error); // the session closes with it once Koa has answered
-      carryTokenAnswer(error, ctx.res, manager.options);
+      sessionControl.fail(session, error); // the session closes with it once Koa has answered
+      carryTokenAnswer(error, ctx.res, sessions.manager.options);
       throw error;
     }
   };
-  return Object.assign(middleware, { manager });
+  return Object.assign(middleware, { manager: sessions.manager });
 }
 
 /**
@@ -62,14 +62,16 @@ export function eventStream(ctx: ParameterizedContext, options?: EventStreamOpti
 
 // ---------------------------------------------------------------------------------------
 
-const KOA: HttpFramework<Context | ParameterizedContext> = { route: routeOf };
-
-/** `GET /orders/:id` when a @koa/router route matched (no ids in logs), the bare path otherwise. */
-function routeOf(ctx: Context | ParameterizedContext): string {
-  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-  const path = matched === undefined ? ctx.originalUrl.split('?')[0] : String(matched);
-  return `${ctx.method} ${path}`;
-}
+const KOA: HttpFramework<Context | ParameterizedContext> = {
+  /** `GET /orders/:id` when a @koa/router route matched (no ids in logs), the bare path otherwise. */
+  route(ctx) {
+    const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+    const path = matched === undefined ? ctx.originalUrl.split('?')[0] : String(matched);
+    return `${ctx.method} ${path}`;
+  },
+  /** `ctx.secure` honours `app.proxy` (X-Forwarded-Proto). */
+  secure: (ctx) => ctx.secure === true,
+};
 
 /**
  * Koa's default error handler removes every response header, then sets the error's `headers`

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toMs, type Duration } from '../duration.js';
-import { STREAM, type Session } from '../session.js';
+import { sessionControl, type Session } from '../session.js';
 
 export interface EventStreamOptions {
   /** A comment line this often keeps proxies from timing the stream out; `false` for none. @default '15s' */
@@ -54,7 +54,7 @@ export function openEventStream(session: Session | undefined, req: IncomingMessa
   const keepAlive = keepAliveMs(options.keepAlive);
   requestSession(session);
   // A logout (here or on another instance) ends a stream that was sending that session's data.
-  const stopRevocations = session[STREAM](() => close());
+  const stopRevocations = sessionControl.stream(session, () => close());
   const { signal } = session;
   let closed = false;
   const write = (chunk: string): boolean => {

@@ -1,12 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { reason, warn, warnOnce } from '../environment.js';
 import { SessionConfigError } from '../errors.js';
-import { OPEN, ON_REVOKE, type SessionManager } from '../manager.js';
+import { serviceOf, type SessionManager } from '../manager.js';
 import type { ResolvedOptions } from '../options.js';
-import { ABORT, FAIL, LOAD, type Session } from '../session.js';
-import { tokenAnswer } from '../token/answer.js';
-import { extractToken } from '../token/extract.js';
+import type { SessionService } from '../service.js';
+import { sessionControl, type Session } from '../session.js';
+import { tokenAnswer, type TokenChange } from '../token/answer.js';
+import { extractToken, type PresentedToken } from '../token/extract.js';
 
 export interface WebSocketSessionsOptions {
   /** The manager your HTTP middleware uses (same store, caches and token settings). */
@@ -63,33 +65,35 @@ export function sessionOf(ws: WebSocket): Session {
  */
 export function websocketSessions(options: WebSocketSessionsOptions): WebSocketSessions {
   const { manager, require, queryParam, origins, revokedCode, onToken } = validate(options);
+  const service = serviceOf(manager);
   const live = new Set<Connection>();
-  const stopListening = manager[ON_REVOKE]((ids) => revoke(live, ids, revokedCode));
+  const stopListening = service.onRevoke((ids) => revoke(live, ids, revokedCode));
   const extraHeaders = new WeakMap<IncomingMessage, string[]>();
   const watched = new WeakSet<WebSocketServer>();
 
   async function upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', destroyQuietly); // Node removed its own listener from an upgraded socket
     if (origins && !origins.includes(String(req.headers.origin))) return refuse(socket, 403, []);
-    const presented = presentedToken(req, manager.options, queryParam);
+    const presented = presentedToken(req, service, queryParam);
+    const secure = Boolean((req.socket as { encrypted?: boolean }).encrypted);
     const handshake: string[] = []; // token headers for the 101 (or the refusal)
     let connection: Connection | undefined;
     const route = `GET ${(req.url ?? '/').split('?')[0]}`; // never the query: it may hold the token
-    const session = manager[OPEN]('websocket', {
-      token: (token, expiresAt) => {
-        if (connection) return afterHandshake(connection.ws, token, expiresAt, onToken);
-        handshake.splice(0, handshake.length, ...tokenHeaders(manager.options, presented?.via, token, expiresAt));
+    const session = service.open('websocket', {
+      token: (change) => {
+        if (connection) return afterHandshake(connection.ws, change, onToken);
+        handshake.splice(0, handshake.length, ...tokenHeaders(manager.options, presented, change, secure));
       },
       route: () => route,
     });
     socket.once('close', () => {
       if (connection) return;
-      session[ABORT](abortError('the client went away during the upgrade'));
+      sessionControl.abort(session, abortError('the client went away during the upgrade'));
       session.close().catch(() => {});
     });
     try {
-      if (presented && presented.token === undefined) handshake.push(...tokenHeaders(manager.options, presented.via, undefined, undefined));
-      await session[LOAD](presented?.token);
+      if (presented.via !== undefined && presented.token === undefined) handshake.push(...tokenHeaders(manager.options, presented, FORGET, secure));
+      await sessionControl.load(session, presented.token);
     } catch (error) {
       await session.close({ error });
       return refuse(socket, 503, []);
@@ -118,7 +122,7 @@ export function websocketSessions(options: WebSocketSessionsOptions): WebSocketS
     handleUpgrade(wss) {
       return (req, socket, head) => {
         upgrade(wss, req, socket, head).catch((error: unknown) => {
-          process.emitWarning(`WebSocket upgrade failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_WEBSOCKET_UPGRADE' });
+          warn('SOJOURN_WEBSOCKET_UPGRADE', `WebSocket upgrade failed: ${reason(error)}`);
           socket.destroy();
         });
       };
@@ -143,7 +147,7 @@ type Resolved = Required<Omit<WebSocketSessionsOptions, 'queryParam' | 'origins'
 function validate(options: WebSocketSessionsOptions): Resolved {
   if (typeof options !== 'object' || options === null) throw new SessionConfigError('websocketSessions', 'takes an options object');
   const { manager, require = false, queryParam, origins, revokedCode = 4401, onToken } = options;
-  if (typeof manager?.[OPEN] !== 'function') throw new SessionConfigError('manager', 'must be a sojourn session manager (createSessionManager)');
+  if (typeof manager !== 'object' || manager === null) throw new SessionConfigError('manager', 'must be a sojourn session manager (createSessionManager)');
   if (require !== false && require !== 'session' && require !== 'user') throw new SessionConfigError('require', "must be 'session', 'user' or false");
   if (queryParam !== undefined && (typeof queryParam !== 'string' || queryParam.length === 0)) throw new SessionConfigError('queryParam', 'must be a non-empty string');
   if (origins !== undefined && (!Array.isArray(origins) || !origins.every((o) => typeof o === 'string'))) throw new SessionConfigError('origins', 'must be an array of origins');
@@ -153,12 +157,15 @@ function validate(options: WebSocketSessionsOptions): Resolved {
   return { manager, require, queryParam, origins: origins && [...origins], revokedCode, onToken };
 }
 
+/** A token that came in a query parameter: there is no way back for a new one. */
+type Presented = PresentedToken | (Omit<PresentedToken, 'via'> & { readonly via: 'query' });
+
 /** The HTTP rules (cookie / bearer in `tokenMethod` order), then the opt-in query parameter. */
-function presentedToken(req: IncomingMessage, options: ResolvedOptions, queryParam: string | undefined) {
-  const presented = extractToken(req.headers, options);
-  if (presented || queryParam === undefined) return presented;
+function presentedToken(req: IncomingMessage, service: SessionService, queryParam: string | undefined): Presented {
+  const presented = extractToken(req.headers, service.options, service.codec);
+  if (presented.via !== undefined || queryParam === undefined) return presented;
   const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get(queryParam);
-  return token ? { via: 'query' as const, token } : undefined;
+  return token ? { via: 'query', token: service.codec.verify(token), asked: false } : presented;
 }
 
 function allowed(session: Session, require: Resolved['require']): boolean {
@@ -172,10 +179,10 @@ function bind(ws: WebSocket, session: Session, live: Set<Connection>): Connectio
   const connection = { ws, session };
   sessions.set(ws, session);
   live.add(connection);
-  ws.on('error', (error) => session[FAIL](error));
+  ws.on('error', (error) => sessionControl.fail(session, error));
   ws.once('close', (code) => {
     live.delete(connection);
-    session[ABORT](abortError(`the WebSocket closed (${code})`));
+    sessionControl.abort(session, abortError(`the WebSocket closed (${code})`));
     session.close().catch(() => {});
   });
   session.addWillCloseListener(() => {
@@ -199,29 +206,26 @@ function revoke(live: Set<Connection>, ids: readonly string[], code: number): vo
   });
 }
 
-let warnedToken = false;
-
-function afterHandshake(ws: WebSocket, token: string | undefined, expiresAt: number | undefined, onToken: Resolved['onToken']): void {
+function afterHandshake(ws: WebSocket, change: TokenChange, onToken: Resolved['onToken']): void {
   if (onToken) {
     try {
-      onToken(ws, token, expiresAt);
+      onToken(ws, change.token, change.expiresAt);
     } catch (error) {
-      process.emitWarning(`onToken threw: ${error instanceof Error ? error.message : String(error)}`, { code: 'SOJOURN_WEBSOCKET_TOKEN' });
+      warn('SOJOURN_WEBSOCKET_TOKEN', `onToken threw: ${reason(error)}`);
     }
     return;
   }
-  if (token === undefined || warnedToken) return;
-  warnedToken = true;
-  process.emitWarning('a WebSocket session got a new token after the handshake and no `onToken` was given: the client cannot learn it', {
-    code: 'SOJOURN_WEBSOCKET_TOKEN',
-  });
+  if (change.token === undefined) return;
+  warnOnce('SOJOURN_WEBSOCKET_TOKEN', 'a WebSocket session got a new token after the handshake and no `onToken` was given: the client cannot learn it');
 }
 
-/** Header lines for the handshake response, by the way the token came in (every way when none did). */
-function tokenHeaders(options: ResolvedOptions, via: 'cookie' | 'bearer' | 'query' | undefined, token: string | undefined, expiresAt: number | undefined): string[] {
-  const { setCookie, header } = tokenAnswer(options, via, token, expiresAt);
+/** Header lines for the handshake response, by the way the token came in (see `tokenAnswer`). */
+function tokenHeaders(options: ResolvedOptions, presented: Presented, change: TokenChange, secure: boolean): string[] {
+  const { setCookie, header } = tokenAnswer(options, presented.via === 'query' ? { via: 'query' } : presented, change, secure);
   return [...(setCookie ? [`Set-Cookie: ${setCookie}`] : []), ...(header ? [`${header[0]}: ${header[1]}`] : [])];
 }
+
+const FORGET: TokenChange = Object.freeze({ token: undefined, expiresAt: undefined });
 
 function refuse(socket: Duplex, status: 401 | 403 | 503, headers: readonly string[]): void {
   if (socket.destroyed) return;

@@ -1,3 +1,4 @@
+import { reason, warn } from '../environment.js';
 import { resolveLogSettings, type ResolvedLogs } from './settings.js';
 import { LOG_LEVELS, type LogEntry, type LogLevel, type LogSettings, type SessionLog } from './types.js';
 
@@ -80,7 +81,5 @@ function rank(level: LogLevel): number {
 }
 
 function reportSinkFailure(error: unknown): void {
-  process.emitWarning(`session log sink failed: ${error instanceof Error ? error.message : String(error)}`, {
-    code: 'SOJOURN_LOG_SINK',
-  });
+  warn('SOJOURN_LOG_SINK', `session log sink failed: ${reason(error)}`);
 }

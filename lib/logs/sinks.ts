@@ -1,3 +1,4 @@
+import { isProduction } from '../environment.js';
 import type { LogEntry, LogLevel, LogSink, SessionLog } from './types.js';
 
 export interface ConsoleSinkOptions {
@@ -9,7 +10,7 @@ export interface ConsoleSinkOptions {
 
 /** Serverpod's console writer: text for people in development, JSON lines for collectors in production. */
 export function consoleSink({ format, stream }: ConsoleSinkOptions = {}): LogSink {
-  const chosen = format ?? (process.env.NODE_ENV === 'production' ? 'json' : 'text');
+  const chosen = format ?? (isProduction() ? 'json' : 'text');
   if (chosen !== 'text' && chosen !== 'json') throw new TypeError("sojourn: consoleSink `format` must be 'text' or 'json'");
   if (stream !== undefined && typeof stream?.write !== 'function') throw new TypeError('sojourn: consoleSink `stream` must have a write(line) method');
   return (log) => {

@@ -1,52 +1,74 @@
+import type { SessionFleet, TopicSubscription } from '../fleets/types.js';
 import { createMessageStream, type MessageStream, type StreamControl } from './stream.js';
-import { channelName, type BusSubscription, type MessageBus } from './types.js';
+import { fleetTopic } from './topics.js';
 
-/** A subscription's listener: the message (a fresh JSON copy for each listener) and its channel. */
-export type MessageListener<T = unknown> = (message: T, channel: string) => void;
+/** A subscription's listener: the message (a fresh JSON copy for each listener) and its topic. */
+export type MessageListener<T = unknown> = (message: T, topic: string) => void;
 
 /** What `subscribe` returns: call it to unsubscribe (idempotent, also after the session closed). */
 export interface Unsubscribe {
   (): void;
-  /** Resolves once messages posted from now on reach the listener (Redis: SUBSCRIBE answered). */
+  /** Resolves once messages published from now on reach the listener (Redis: SUBSCRIBE answered). */
   readonly ready: Promise<void>;
 }
 
-/** The manager's side: one bus, JSON in and out. */
+/** `manager.messages`: session messages outside a session, JSON in and out, over the fleet. */
 export interface MessageHub {
-  readonly bus: MessageBus;
   /** Default buffer of `stream()`. */
   readonly buffer: number;
-  /** Posts `message` (JSON-serialisable; `TypeError` otherwise) on `channel`. */
-  post(channel: string, message: unknown): Promise<void>;
-  /** Listens on `channel`; the caller must unsubscribe (sessions do it for you). */
-  listen<T>(channel: string, listener: MessageListener<T>): BusSubscription;
+  /** Publishes `message` (JSON-serialisable; `TypeError` otherwise) on `topic`, on every instance of the fleet. */
+  publish(topic: string, message: unknown): Promise<void>;
+  /** Listens on `topic`; the caller must unsubscribe (sessions do it for you). */
+  subscribe<T>(topic: string, listener: MessageListener<T>): Unsubscribe;
+  /** Message listeners held now (a leak gauge; the manager's own topics are not counted). */
+  readonly listenerCount: number;
+  /** Message topics with at least one listener now. */
+  readonly topicCount: number;
 }
 
-export function createMessageHub(bus: MessageBus, buffer: number): MessageHub {
+export function createMessageHub(fleet: SessionFleet, buffer: number): MessageHub {
+  const counts = new Map<string, number>();
+  let listeners = 0;
   return {
-    bus,
     buffer,
-    post(channel, message) {
+    /** Bad input throws at once; the delivery is what the promise waits for. */
+    publish(topic, message) {
       const text = serialize(message);
-      return bus.publish(channelName(channel), text);
+      return fleet.publish(fleetTopic(topic), text).then(() => {});
     },
-    listen<T>(channel: string, listener: MessageListener<T>) {
+    subscribe<T>(topic: string, listener: MessageListener<T>): TopicSubscription {
       if (typeof listener !== 'function') throw new TypeError('sojourn: a message listener must be a function');
-      return bus.subscribe(channelName(channel), (text, from) => {
+      const subscription = fleet.subscribe(fleetTopic(topic), (text) => {
         let message: T;
         try {
           message = JSON.parse(text) as T;
         } catch {
-          return; // not posted by sojourn
+          return; // not published by sojourn
         }
-        listener(message, from);
+        listener(message, topic);
       });
+      listeners++;
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      let done = false;
+      const unsubscribe = () => {
+        if (done) return;
+        done = true;
+        listeners--;
+        const left = counts.get(topic)! - 1;
+        if (left === 0) counts.delete(topic);
+        else counts.set(topic, left);
+        subscription();
+      };
+      return Object.assign(unsubscribe, { ready: subscription.ready });
+    },
+    get listenerCount() {
+      return listeners;
+    },
+    get topicCount() {
+      return counts.size;
     },
   };
 }
-
-/** Sessions call this at close; not public API. */
-export const CLOSE_ALL = Symbol('sojourn.messages.closeAll');
 
 export interface StreamOptions {
   /** Messages held for a slow consumer before the oldest is dropped. @default the manager's `messages.buffer` (100) */
@@ -57,57 +79,52 @@ export interface StreamOptions {
  * `session.messages`: publish/subscribe that lives and dies with the session. Every subscription
  * and stream made here is removed when the session closes, or earlier by its own unsubscribe.
  */
-export class SessionMessages {
-  readonly #hub: MessageHub;
-  readonly #assertOpen: (member: string) => void;
-  readonly #held = new Set<() => void>();
+export interface SessionMessages {
+  /** Publishes to every subscriber of `topic` (every instance of the fleet). Resolves once published. */
+  publish(topic: string, message: unknown): Promise<void>;
+  subscribe<T = unknown>(topic: string, listener: MessageListener<T>): Unsubscribe;
+  /** An async iterator over `topic`, subscribed from now on; see `MessageStream`. */
+  stream<T = unknown>(topic: string, options?: StreamOptions): MessageStream<T>;
+}
 
-  constructor(hub: MessageHub, assertOpen: (member: string) => void) {
-    this.#hub = hub;
-    this.#assertOpen = assertOpen;
-  }
-
-  /** Posts to every subscriber of `channel` (every instance with a shared bus). Resolves once published. */
-  post(channel: string, message: unknown): Promise<void> {
-    this.#assertOpen('messages.post');
-    return this.#hub.post(channel, message);
-  }
-
-  subscribe<T = unknown>(channel: string, listener: MessageListener<T>): Unsubscribe {
-    this.#assertOpen('messages.subscribe');
-    const subscription = this.#hub.listen(channel, listener);
-    const unsubscribe = () => {
-      this.#held.delete(unsubscribe);
-      subscription();
-    };
-    this.#held.add(unsubscribe);
-    return Object.assign(unsubscribe, { ready: subscription.ready });
-  }
-
-  /** An async iterator over `channel`, subscribed from now on; see `MessageStream`. */
-  stream<T = unknown>(channel: string, options: StreamOptions = {}): MessageStream<T> {
-    this.#assertOpen('messages.stream');
-    const limit = options.buffer ?? this.#hub.buffer;
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('sojourn: messages.stream option `buffer` must be an integer of at least 1');
-    let control: StreamControl<T> | undefined;
-    const subscription = this.#hub.listen<T>(channel, (message) => control?.push(message));
-    const stop = () => {
-      this.#held.delete(end);
-      subscription();
-    };
-    const end = () => {
-      stop();
-      control?.end();
-    };
-    control = createMessageStream<T>(limit, subscription.ready, stop);
-    this.#held.add(end);
-    return control.stream;
-  }
-
-  /** The session closed: every subscription goes, every stream ends. */
-  [CLOSE_ALL](): void {
-    for (const release of [...this.#held]) release();
-  }
+/** A session's messages and the function its close calls (every subscription goes, every stream ends). */
+export function createSessionMessages(hub: MessageHub, assertOpen: (member: string) => void): { messages: SessionMessages; closeAll: () => void } {
+  const held = new Set<() => void>();
+  const messages: SessionMessages = {
+    publish(topic, message) {
+      assertOpen('messages.publish');
+      return hub.publish(topic, message);
+    },
+    subscribe(topic, listener) {
+      assertOpen('messages.subscribe');
+      const subscription = hub.subscribe(topic, listener);
+      const unsubscribe = () => {
+        held.delete(unsubscribe);
+        subscription();
+      };
+      held.add(unsubscribe);
+      return Object.assign(unsubscribe, { ready: subscription.ready });
+    },
+    stream<T>(topic: string, options: StreamOptions = {}) {
+      assertOpen('messages.stream');
+      const limit = options.buffer ?? hub.buffer;
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('sojourn: messages.stream option `buffer` must be an integer of at least 1');
+      let control: StreamControl<T> | undefined;
+      const subscription = hub.subscribe<T>(topic, (message) => control?.push(message));
+      const stop = () => {
+        held.delete(end);
+        subscription();
+      };
+      const end = () => {
+        stop();
+        control?.end();
+      };
+      control = createMessageStream<T>(limit, subscription.ready, stop);
+      held.add(end);
+      return control.stream;
+    },
+  };
+  return { messages, closeAll: () => [...held].forEach((release) => release()) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -117,8 +134,8 @@ function serialize(message: unknown): string {
   try {
     text = JSON.stringify(message);
   } catch (cause) {
-    throw new TypeError('sojourn: messages.post needs a JSON-serialisable message', { cause });
+    throw new TypeError('sojourn: messages.publish needs a JSON-serialisable message', { cause });
   }
-  if (text === undefined) throw new TypeError(`sojourn: messages.post needs a JSON-serialisable message, got ${typeof message}`);
+  if (text === undefined) throw new TypeError(`sojourn: messages.publish needs a JSON-serialisable message, got ${typeof message}`);
   return text;
 }

@@ -1,3 +1,4 @@
+import { isProduction, warn } from '../environment.js';
 import type { Id, SessionRecord } from '../types.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import type { SessionPatch, SessionStore } from './types.js';
@@ -8,11 +9,11 @@ import type { SessionPatch, SessionStore } from './types.js';
  * Not shared between processes and lost on restart, hence the warning in production.
  */
 export function memoryStore(): SessionStore {
-  if (process.env.NODE_ENV === 'production') {
-    process.emitWarning(
+  if (isProduction()) {
+    warn(
+      'SOJOURN_MEMORY_STORE',
       'memoryStore() keeps sessions in this process only: they are lost on restart and not shared ' +
         'between instances. Use redisStore or postgresStore in production.',
-      { code: 'SOJOURN_MEMORY_STORE' },
     );
   }
   const records = new Map<string, SessionRecord>();

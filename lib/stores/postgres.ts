@@ -1,6 +1,7 @@
 import type { Pool, QueryConfig, QueryResultRow } from 'pg';
-import { advisoryLock, runMigration } from '../postgres/admin.js';
-import { tableNames, tableStatements, type PostgresTableOptions } from '../postgres/schema.js';
+import { SessionConfigError } from '../errors.js';
+import { runMigration } from '../drivers/postgres.js';
+import { tableNames, tableStatements, type PostgresTableOptions } from './postgres-schema.js';
 import type { Id, SessionRecord, SessionUser } from '../types.js';
 import type { SessionPatch, SessionStore } from './types.js';
 
@@ -22,25 +23,22 @@ export interface PostgresStore extends SessionStore {
    * and safe when several instances start at once (the DDL runs under an advisory lock).
    */
   migrate(): Promise<void>;
-  /** Releases a cleanup lock still held (the pooled connection it pins); never ends your pool. */
-  close(): Promise<void>;
 }
 
 /**
  * Sessions in PostgreSQL, over your own `pg` Pool. Every method is one statement: field-level
  * updates patch the jsonb bag per key (`data || $set - $unset`), so concurrent writers of
  * different keys all survive, and an update of a deleted row changes nothing. The cleanup deletes
- * in batches with `FOR UPDATE SKIP LOCKED`; `lock()` is a session-level advisory lock.
+ * in batches with `FOR UPDATE SKIP LOCKED`.
  */
 export function postgresStore(options: PostgresStoreOptions): PostgresStore {
-  const { pool, createTable = false } = options;
+  const { pool, createTable = false } = options ?? ({} as PostgresStoreOptions);
   if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function' || typeof pool.connect !== 'function') {
-    throw new TypeError('sojourn: postgresStore option `pool` must be a pg Pool (with `query` and `connect`)');
+    throw new SessionConfigError('postgresStore.pool', 'must be a pg Pool (with `query` and `connect`)');
   }
-  if (typeof createTable !== 'boolean') throw new TypeError('sojourn: postgresStore option `createTable` must be a boolean');
+  if (typeof createTable !== 'boolean') throw new SessionConfigError('postgresStore.createTable', 'must be a boolean');
   const names = tableNames(options);
   const sql = statements(names.table, names.label);
-  const held = new Set<() => Promise<void>>();
   let migrated: Promise<void> | undefined;
 
   function migrate(): Promise<void> {
@@ -60,6 +58,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   return {
     name: 'postgres',
+    shared: true,
     migrate,
     async get(id) {
       if (!isUuid(id)) return undefined;
@@ -83,20 +82,6 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return (await query<Row>({ ...sql.listByUser, values: [String(userId)] })).map(toRecord);
     },
     deleteExpired: (now, limit) => ids({ ...sql.deleteExpired, values: [now, limit] }),
-    async lock(name, _ttlMs) {
-      // ttlMs is not needed: the lock lives as long as the connection holding it, so a crashed
-      // holder releases it when its connection drops.
-      const release = await advisoryLock(pool, `sojourn:${names.label}:${name}`);
-      if (!release) return undefined;
-      const once = async () => {
-        if (held.delete(once)) await release();
-      };
-      held.add(once);
-      return once;
-    },
-    async close() {
-      await Promise.all([...held].map((release) => release()));
-    },
   };
 }
 

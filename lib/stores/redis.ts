@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { changeFeed } from '../redis/changes.js';
-import { assertReady, resolveRedisOptions, takeLock, type RedisClient } from '../redis/client.js';
-import { CREATE, DELETE, DELETE_EXPIRED, DELETE_INDEXED, LIST_BY_USER, UPDATE } from '../redis/store-scripts.js';
+import { SessionConfigError } from '../errors.js';
+import { redisDriver, type RedisClient, type Script } from '../drivers/redis.js';
+import { CREATE, DELETE, DELETE_EXPIRED, DELETE_INDEXED, LIST_BY_USER, UPDATE } from './redis-scripts.js';
 import type { Id, SessionRecord } from '../types.js';
 import type { SessionPatch, SessionStore } from './types.js';
 
 export interface RedisStoreOptions {
   /** A connected node-redis v5/v6 client (`await createClient({ url }).connect()`); never closed by sojourn. */
   client: RedisClient;
-  /** Prefix of every key. On a Redis Cluster use a hash tag: `'{sojourn}:'`. @default 'sojourn:' */
+  /** Prefix of every key. @default 'sojourn:' */
   prefix?: string;
-  /** Pub/sub channel of the change feed (updates and deletes, for other instances' in-process caches); `false` for none. @default `${prefix}changes` */
-  channel?: string | false;
   /**
    * Let Redis expire each record at its `expiresAt` (PEXPIREAT). Turn it off only when the
    * manager's `clock` is not the wall clock (tests with an injected clock): records then stay
@@ -25,28 +22,21 @@ const NAME = 'redis';
 /**
  * The SessionStore on Redis: one hash per session that Redis expires at its `expiresAt`, index
  * sets by user and by active order kept in step by Lua scripts (revokes and listings never
- * SCAN), an expiry sorted set for the cleanup job, and a change feed for other instances.
+ * SCAN), and an expiry sorted set for the cleanup job.
  */
 export function redisStore(options: RedisStoreOptions): SessionStore {
-  const { client, prefix, channel } = resolveRedisOptions('redisStore', options, { prefix: 'sojourn:', channel: `${options?.prefix ?? 'sojourn:'}changes` });
+  const { driver, prefix } = redisDriver('redisStore', options, { prefix: 'sojourn:' });
   const nativeExpiry = options.nativeExpiry ?? true;
-  if (typeof nativeExpiry !== 'boolean') throw new TypeError('sojourn: redisStore option `nativeExpiry` must be a boolean');
-  const from = randomUUID();
-  const head = [prefix, channel || '', from];
+  if (typeof nativeExpiry !== 'boolean') throw new SessionConfigError('redisStore.nativeExpiry', 'must be a boolean');
   const expire = nativeExpiry ? '1' : '0';
   const key = (id: string) => `${prefix}s:${id}`;
+  const run = <T>(script: Script, keys: string[], args: (string | number)[]) => driver.run<T>(script, keys, [prefix, ...args]);
 
-  function run<T>(script: typeof CREATE, keys: string[], args: (string | number)[]): Promise<T> {
-    assertReady(client, 'redis store');
-    return script.run<T>(client, keys, [...head, ...args]);
-  }
-
-  const store: SessionStore = {
+  return {
     name: NAME,
+    shared: true,
     async get(id) {
-      assertReady(client, 'redis store');
-      const fields = await client.sendCommand<string[] | Record<string, string>>(['HGETALL', key(id)]);
-      return toRecord(fields);
+      return toRecord(await driver.send<string[] | Record<string, string>>(['HGETALL', key(id)]));
     },
     async create(record) {
       await run(CREATE, [key(record.id)], [record.id, record.expiresAt, expire, ref(record.userId), ref(record.activeOrderId), ...toFields(record)]);
@@ -71,10 +61,7 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
     async deleteExpired(now, limit) {
       return run<string[]>(DELETE_EXPIRED, [], [now, limit]);
     },
-    lock: (name, ttlMs) => takeLock(client, 'redis store', `${prefix}lock:${name}`, ttlMs),
   };
-  if (channel) store.subscribe = changeFeed(client, channel, from, 'redis store');
-  return store;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -130,7 +117,8 @@ function toRecord(reply: string[] | Record<string, string> | null): SessionRecor
   const entries = Array.isArray(reply) ? pairs(reply) : Object.entries(reply);
   if (entries.length === 0) return undefined;
   const record: Record<string, unknown> = {};
-  const data: Record<string, unknown> = {};
+  // Data keys come from the application: no key (`__proto__`) may reach a prototype.
+  const data: Record<string, unknown> = Object.create(null);
   for (const [name, value] of entries) {
     if (name.startsWith('d:')) data[name.slice(2)] = JSON.parse(value);
     else if (NUMBERS.has(name)) record[name] = Number(value);

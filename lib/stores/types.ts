@@ -1,4 +1,3 @@
-import type { SubscribeToChanges } from '../caches/types.js';
 import type { Id, SessionRecord } from '../types.js';
 
 /**
@@ -22,6 +21,11 @@ export interface SessionPatch {
 export interface SessionStore {
   /** Names the backend in errors and logs. */
   readonly name: string;
+  /**
+   * `true` when other processes read the same records (Redis, PostgreSQL): an in-process cache in
+   * front of it then needs a fleet to stay coherent.
+   */
+  readonly shared?: boolean;
   /** The record, or `undefined`. May return an expired record: the manager checks expiry. */
   get(id: string): Promise<SessionRecord | undefined>;
   create(record: SessionRecord): Promise<void>;
@@ -40,17 +44,6 @@ export interface SessionStore {
   listByUser(userId: Id): Promise<SessionRecord[]>;
   /** Deletes one batch of at most `limit` records with `expiresAt <= now`; returns their ids. */
   deleteExpired(now: number, limit: number): Promise<string[]>;
-  /**
-   * Takes a fleet-wide lock for `ttlMs` (the cleanup job runs on one instance at a time). Resolves
-   * to a release function, or `undefined` when another holder has it. Optional: without it the
-   * lock is per process.
-   */
-  lock?(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
-  /**
-   * A shared store publishes its updates and deletes and hears other instances' (see
-   * `SubscribeToChanges`), so in-process caches drop what another instance changed or revoked.
-   */
-  subscribe?: SubscribeToChanges;
   /** Releases what the store itself opened (never the client it was given). */
   close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { CacheChain } from '../caches/chain.js';
-import type { SessionCache } from '../caches/types.js';
+import { reason, warn } from '../environment.js';
+import type { SessionFleet } from '../fleets/types.js';
 import type { SessionStore } from '../stores/types.js';
 
 /** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
@@ -8,17 +9,17 @@ const LOCK_TTL = 10 * 60_000;
 export interface CleanupParts {
   /** The guarded store (failures are SessionStoreErrors). */
   readonly store: SessionStore;
-  /** The in-process cache layers: the only ones worth purging (see `clean`). */
+  /** The in-process cache layers: shared ones never hold an entry past its expiry anyway. */
   readonly local: CacheChain;
-  /** Offers the fleet-wide lock: a shared cache (Redis) before the store (PostgreSQL). */
-  readonly locker: Pick<SessionCache, 'lock'> | undefined;
+  /** Holds the fleet-wide lock: one runner at a time across instances. */
+  readonly fleet: SessionFleet;
   readonly clock: () => number;
   readonly batchSize: number;
   readonly interval: number | false;
 }
 
 /** Vendure's batched clean-sessions job: one run at a time per process, one across the fleet. */
-export function createCleanup({ store, local, locker, clock, batchSize: defaultBatch, interval }: CleanupParts) {
+export function createCleanup({ store, local, fleet, clock, batchSize: defaultBatch, interval }: CleanupParts) {
   let timer: NodeJS.Timeout | undefined;
   let job: Promise<number> | undefined;
 
@@ -28,9 +29,8 @@ export function createCleanup({ store, local, locker, clock, batchSize: defaultB
     for (;;) {
       const ids = await store.deleteExpired(clock(), batchSize);
       removed += ids.length;
-      // Only the in-process layers, and plain eviction: shared caches' entries never outlive
-      // expiresAt anyway (one message per id would flood the fleet), and tombstones for ids that
-      // can never come back would push every live session out of a bounded cache.
+      // Plain eviction, not a revoke: an expired entry is refused by every cache already (entries
+      // never outlive expiresAt), and tombstones for ids that can never come back would only crowd.
       if (ids.length > 0) await local.delete(ids);
       if (ids.length < batchSize) return removed;
     }
@@ -38,7 +38,7 @@ export function createCleanup({ store, local, locker, clock, batchSize: defaultB
 
   /** An instance that cannot take the lock leaves the work to the holder. */
   async function cleanUnderLock(batchSize: number | undefined): Promise<number> {
-    const release = locker?.lock ? await locker.lock('cleanup', LOCK_TTL) : async () => {};
+    const release = await fleet.lock('cleanup', LOCK_TTL);
     if (!release) return 0;
     try {
       return await clean(batchSize);
@@ -53,11 +53,7 @@ export function createCleanup({ store, local, locker, clock, batchSize: defaultB
       job = cleanUnderLock(batchSize).finally(() => {
         job = undefined;
       });
-      job.catch((error: unknown) => {
-        process.emitWarning(`session cleanup failed: ${error instanceof Error ? error.message : String(error)}`, {
-          code: 'SOJOURN_CLEANUP_FAILED',
-        });
-      });
+      job.catch((error: unknown) => warn('SOJOURN_CLEANUP_FAILED', `session cleanup failed: ${reason(error)}`));
     }
     return job;
   }

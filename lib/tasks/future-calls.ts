@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { toMs, type Duration } from '../duration.js';
+import { memoryQueue } from '../queues/memory.js';
+import type { FutureCallQueue, QueuedCall } from '../queues/types.js';
+import type { SessionService } from '../service.js';
 import { Session } from '../session.js';
-import { memoryQueue } from './memory.js';
 import type { ResolvedFutureCallOptions } from './options.js';
 import { payloadJson } from './payload.js';
-import { createRunner, type FutureCallHandler, type TaskSessions } from './runner.js';
-import type { FutureCallQueue, QueuedCall } from './types.js';
+import { createRunner, type FutureCallHandler } from './runner.js';
 
-export type { FutureCallHandler, TaskSessions };
+export type { FutureCallHandler };
 
 export interface ScheduleOptions {
   /** Groups calls for `cancel(identifier)`; many calls may share one. */
@@ -49,18 +50,11 @@ export interface FutureCalls {
   runDue(): Promise<number>;
 }
 
-export const START = Symbol('sojourn.futureCalls.start');
-export const STOP = Symbol('sojourn.futureCalls.stop');
-
-export interface ManagedFutureCalls extends FutureCalls {
-  [START](): void;
-  [STOP](): Promise<void>;
-}
-
-export function createFutureCalls(options: ResolvedFutureCallOptions, clock: () => number, sessions: TaskSessions): ManagedFutureCalls {
+/** The public `futureCalls`, and how the manager starts and stops running them. */
+export function createFutureCalls(options: ResolvedFutureCallOptions, clock: () => number, service: SessionService) {
   const queue = options.queue ?? memoryQueue();
   const handlers = new Map<string, FutureCallHandler>();
-  const runner = createRunner({ queue, options, clock, handlers, sessions });
+  const runner = createRunner({ queue, options, clock, handlers, service });
   let closed = false;
 
   async function schedule(name: string, payload: unknown, dueAt: number, opts: ScheduleOptions | undefined, every?: number): Promise<string> {
@@ -85,7 +79,7 @@ export function createFutureCalls(options: ResolvedFutureCallOptions, clock: () 
     return call.id;
   }
 
-  return {
+  const futureCalls: FutureCalls = {
     queue,
     get running() {
       return runner.running;
@@ -121,8 +115,11 @@ export function createFutureCalls(options: ResolvedFutureCallOptions, clock: () 
       return queue.cancel(identifier, clock());
     },
     runDue: () => runner.runDue(),
-    [START]: () => runner.start(),
-    async [STOP]() {
+  };
+  return {
+    futureCalls,
+    start: () => runner.start(),
+    async stop(): Promise<void> {
       closed = true;
       await runner.stop();
       await queue.close?.();

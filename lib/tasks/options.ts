@@ -1,6 +1,6 @@
 import type { Duration } from '../duration.js';
 import { SessionConfigError } from '../errors.js';
-import type { FutureCallQueue } from './types.js';
+import type { FutureCallQueue } from '../queues/types.js';
 import { describe, durationOption, integerOption, optionGroup } from '../validate.js';
 
 /** Retries of a failed one-off call, with exponential backoff. */

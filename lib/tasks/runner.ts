@@ -1,24 +1,18 @@
-import { BIND, type Session, type SessionBinding } from '../session.js';
-import type { CachedSession } from '../types.js';
+import { reason, warn } from '../environment.js';
+import type { ClaimedCall, FutureCallQueue, Reschedule } from '../queues/types.js';
+import type { SessionService } from '../service.js';
+import { sessionControl, type Session } from '../session.js';
 import type { ResolvedFutureCallOptions } from './options.js';
-import type { ClaimedCall, FutureCallQueue, Reschedule } from './types.js';
 
 export type FutureCallHandler<P = unknown> = (session: Session, payload: P) => unknown;
-
-/** How the runner gets task sessions from its manager. */
-export interface TaskSessions {
-  /** A new open Session of kind 'task'. */
-  open(binding: SessionBinding): Session;
-  /** The live record with this id, or `undefined` (gone or expired). */
-  load(id: string): Promise<CachedSession | undefined>;
-}
 
 export interface RunnerParts {
   readonly queue: FutureCallQueue;
   readonly options: ResolvedFutureCallOptions;
   readonly clock: () => number;
   readonly handlers: ReadonlyMap<string, FutureCallHandler>;
-  readonly sessions: TaskSessions;
+  /** Opens task sessions and reads the records they are bound to. */
+  readonly service: SessionService;
 }
 
 /**
@@ -26,7 +20,7 @@ export interface RunnerParts {
  * timer, claims at most `concurrency` calls under a lease kept alive by a heartbeat, runs each
  * with its own task session, then deletes it, retries it or schedules its next occurrence.
  */
-export function createRunner({ queue, options, clock, handlers, sessions }: RunnerParts) {
+export function createRunner({ queue, options, clock, handlers, service }: RunnerParts) {
   const { concurrency, lease, pollInterval } = options;
   const running = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
@@ -72,20 +66,20 @@ export function createRunner({ queue, options, clock, handlers, sessions }: Runn
   function pollFailed(error: unknown): void {
     if (pollFailing) return; // once per outage, not once per poll
     pollFailing = true;
-    warn(`future calls: polling the ${queue.name} queue failed (${describe(error)})`, 'SOJOURN_FUTURE_CALLS_POLL_FAILED');
+    warn('SOJOURN_FUTURE_CALLS_POLL_FAILED', `future calls: polling the ${queue.name} queue failed (${reason(error)})`);
   }
 
   async function run(call: ClaimedCall): Promise<void> {
     const heartbeat = setInterval(() => {
       queue.extend(call, clock(), lease).then(
-        (held) => held || warn(`future call '${call.name}' lost its lease while running; another instance may run it again`, 'SOJOURN_FUTURE_CALL_LEASE_LOST'),
+        (held) => held || warn('SOJOURN_FUTURE_CALL_LEASE_LOST', `future call '${call.name}' lost its lease while running; another instance may run it again`),
         () => {}, // a queue outage: the next beat tries again
       );
     }, Math.max(1, Math.floor(lease / 3))).unref();
     let error: unknown;
     let failed = false;
     try {
-      const session = await openTaskSession(sessions, call);
+      const session = await openTaskSession(service, call, clock);
       try {
         await handlers.get(call.name)!(session, JSON.parse(call.payload));
       } catch (thrown) {
@@ -99,10 +93,10 @@ export function createRunner({ queue, options, clock, handlers, sessions }: Runn
     }
     const next = nextRun(call, failed);
     await queue.finish(call, next).catch((finishError: unknown) => {
-      warn(`future call '${call.name}' ran but the ${queue.name} queue could not record it (${describe(finishError)}); it will run again when its lease expires`, 'SOJOURN_FUTURE_CALL_FINISH_FAILED');
+      warn('SOJOURN_FUTURE_CALL_FINISH_FAILED', `future call '${call.name}' ran but the ${queue.name} queue could not record it (${reason(finishError)}); it will run again when its lease expires`);
     });
     if (failed && (call.every !== undefined || !next)) {
-      warn(`future call '${call.name}' failed (attempt ${call.attempt + 1}): ${describe(error)}`, 'SOJOURN_FUTURE_CALL_FAILED');
+      warn('SOJOURN_FUTURE_CALL_FAILED', `future call '${call.name}' failed (attempt ${call.attempt + 1}): ${reason(error)}`);
     }
   }
 
@@ -150,22 +144,19 @@ export function createRunner({ queue, options, clock, handlers, sessions }: Runn
 
 // ---------------------------------------------------------------------------------------
 
-async function openTaskSession(sessions: TaskSessions, call: ClaimedCall): Promise<Session> {
-  const session = sessions.open({ token() {}, route: () => `future call ${call.name}` });
+/**
+ * A task session reads its record from the store (fresh, and no renewal: a task is not the user's
+ * activity); a record gone or expired leaves it without one.
+ */
+async function openTaskSession(service: SessionService, call: ClaimedCall, clock: () => number): Promise<Session> {
+  const session = service.open('task', { token() {}, route: () => `future call ${call.name}` });
   if (call.sessionId === undefined) return session;
   try {
-    session[BIND](await sessions.load(call.sessionId));
+    const record = await service.load(call.sessionId);
+    sessionControl.bind(session, record && record.expiresAt > clock() ? service.serializeSession(record) : undefined);
   } catch (error) {
     await session.close({ error });
     throw error;
   }
   return session;
-}
-
-function warn(message: string, code: string): void {
-  process.emitWarning(message, { code });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,64 +1,77 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { sign, unsign } from 'cookie-signature';
+import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
-import { Memo } from '../memo.js';
 
 /**
- * Tokens are `<id>.<secret>`: a UUID v7 (the public store key) and 32 random bytes in base64url.
- * Only sha256(secret) is ever stored, so a leaked store or cache dump yields no usable token.
+ * Tokens are `<id>.<secret>.<tag>`: a UUID v7 (the public store key), 32 random bytes in base64url,
+ * and an HMAC-SHA256 of the two under the server secret (cookie-signature's format). The tag makes
+ * a made-up token junk before any I/O, whichever way it travels; only sha256(secret) is stored.
  */
-export interface ParsedToken {
+export interface VerifiedToken {
   readonly id: string;
   readonly secret: string;
+  /** The token as presented (without a legacy `s:` prefix). */
+  readonly token: string;
+  /** sha256 of the secret, compared with the stored hash. */
+  readonly digest: Buffer;
+}
+
+export interface TokenCodec {
+  /** A new token, its id and the hash of its secret (what the store keeps). */
+  issue(): { token: string; id: string; secretHash: string };
+  /** The token's parts when it has the exact shape and a tag one of the secrets made; `undefined` otherwise. */
+  verify(presented: string): VerifiedToken | undefined;
+  /** Constant-time check of the token's secret against a stored hash. */
+  matches(token: VerifiedToken, secretHash: string): boolean;
 }
 
 const ID_LENGTH = 36;
 const SECRET_LENGTH = 43; // 32 bytes in unpadded base64url
-export const TOKEN_LENGTH = ID_LENGTH + 1 + SECRET_LENGTH;
-const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const BASE64URL_32 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/; // last char carries 2 bits of padding
+const TAG_LENGTH = 43; // an HMAC-SHA256 in unpadded base64
+const BODY_LENGTH = ID_LENGTH + 1 + SECRET_LENGTH;
+export const TOKEN_LENGTH = BODY_LENGTH + 1 + TAG_LENGTH;
+const SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]\.[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
+/** sojourn 0.1 wrote cookies as `s:<id>.<secret>.<tag>`: still read, so an upgrade logs nobody out. */
+const LEGACY_PREFIX = 's:';
 
-export function newToken(): { token: string; id: string; secretHash: string } {
-  const id = uuidv7();
-  const secret = randomBytes(32).toString('base64url');
-  return { token: `${id}.${secret}`, id, secretHash: hashSecret(secret) };
+/** One codec per manager: the first secret tags new tokens, every secret verifies (rotation). */
+export function createTokenCodec(secrets: readonly string[]): TokenCodec {
+  // An HMAC costs 5–10 µs: a warm request presents the same verified string again. Only verified
+  // tokens are remembered, so junk cannot crowd them out; a hit is what verifying again would give.
+  const verified = new LRUCache<string, VerifiedToken>({ max: 4096 });
+
+  return {
+    issue() {
+      const id = uuidv7();
+      const secret = randomBytes(32).toString('base64url');
+      return { token: sign(`${id}.${secret}`, secrets[0]!), id, secretHash: sha256(secret).toString('base64url') };
+    },
+    verify(presented) {
+      const token = presented.startsWith(LEGACY_PREFIX) ? presented.slice(LEGACY_PREFIX.length) : presented;
+      if (token.length !== TOKEN_LENGTH) return undefined;
+      const known = verified.get(token);
+      if (known) return known;
+      if (!SHAPE.test(token) || !secrets.some((secret) => unsign(token, secret) !== false)) return undefined;
+      const secret = token.slice(ID_LENGTH + 1, BODY_LENGTH);
+      const parsed = Object.freeze({ id: token.slice(0, ID_LENGTH), secret, token, digest: sha256(secret) });
+      verified.set(token, parsed);
+      return parsed;
+    },
+    matches(token, secretHash) {
+      const expected = Buffer.from(secretHash, 'base64url');
+      return expected.length === token.digest.length && timingSafeEqual(token.digest, expected);
+    },
+  };
 }
 
-/** The token's parts, or `undefined` for anything not shaped exactly like a token (no I/O). */
-export function parseToken(token: string): ParsedToken | undefined {
-  if (token.length !== TOKEN_LENGTH || token.charCodeAt(ID_LENGTH) !== 46 /* . */) return undefined;
-  const known = parsed.get(token);
-  if (known !== undefined) return known;
-  const id = token.slice(0, ID_LENGTH);
-  const secret = token.slice(ID_LENGTH + 1);
-  if (!UUID_V7.test(id) || !BASE64URL_32.test(secret)) return undefined;
-  return parsed.set(token, Object.freeze({ id, secret }));
-}
-
+/** What is stored of a secret (base64url) and what a presented one is compared by. */
 export function hashSecret(secret: string): string {
   return sha256(secret).toString('base64url');
 }
 
-/**
- * Constant-time check of a presented secret against the stored hash, on every lookup. Only pure
- * functions are remembered (the presented secret's sha256, the stored hash decoded): the
- * comparison with the record's current hash is never skipped.
- */
-export function secretMatches(secret: string, secretHash: string): boolean {
-  const expected = decoded.get(secretHash) ?? decoded.set(secretHash, Buffer.from(secretHash, 'base64url'));
-  const actual = digests.get(secret) ?? digests.set(secret, sha256(secret));
-  return expected.length === actual.length && timingSafeEqual(actual, expected);
-}
-
 // ---------------------------------------------------------------------------------------
 
-/** What is stored of a secret (as base64url) and what a presented one is compared by: one definition for both. */
-function sha256(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
-
-// A warm request presents the same token string (from the cookie memo) and meets the same cached
-// record: each of these is one Map lookup instead of two regexes, a hash and a base64 decode.
-const MEMO_MAX = 1024;
-const parsed = new Memo<ParsedToken>(MEMO_MAX);
-const digests = new Memo<Buffer>(MEMO_MAX);
-const decoded = new Memo<Buffer>(MEMO_MAX);

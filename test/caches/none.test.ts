@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { noCache } from '../../lib/caches/none.js';
-import { makeCachedSession } from '../helpers/records.js';
+import { T0, makeCachedSession } from '../helpers/records.js';
 
 // The cache contract does not apply: remembering nothing is the point.
 describe('noCache', () => {
@@ -11,24 +11,20 @@ describe('noCache', () => {
   it('always misses, even right after a set', () => {
     const cache = noCache();
     const entry = makeCachedSession();
-    cache.set(entry, 60_000);
-    expect(cache.get(entry.id)).toBeUndefined();
+    cache.set(entry, T0);
+    expect(cache.get(entry.id, T0)).toBeUndefined();
   });
 
-  it('misses (undefined, not null) after setMissing: the store is asked every time', () => {
-    const cache = noCache();
-    const entry = makeCachedSession();
-    cache.setMissing(entry.id, 60_000);
-    expect(cache.get(entry.id)).toBeUndefined();
+  it('has no setMissing: the manager deletes instead, and the store is asked every time', () => {
+    expect(noCache().setMissing).toBeUndefined();
   });
 
   it('answers every call synchronously and accepts delete and clear', () => {
     const cache = noCache();
     const entry = makeCachedSession();
-    expect(cache.set(entry, 1)).toBeUndefined();
-    expect(cache.setMissing(entry.id, 1)).toBeUndefined();
+    expect(cache.set(entry, T0)).toBeUndefined();
     expect(cache.delete(entry.id)).toBeUndefined();
     expect(cache.clear()).toBeUndefined();
-    expect(cache.get(entry.id)).toBeUndefined();
+    expect(cache.get(entry.id, T0)).toBeUndefined();
   });
 });

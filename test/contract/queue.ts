@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClaimedCall, FutureCallQueue, QueuedCall } from '../../lib/tasks/types.js';
+import type { ClaimedCall, FutureCallQueue, QueuedCall } from '../../lib/queues/types.js';
 
 /** Fixed times handed to the queue (it never reads a clock). */
 const T0 = Date.UTC(2026, 0, 1);

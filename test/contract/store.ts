@@ -9,13 +9,13 @@ const U2 = T0 + 2_000;
 
 /**
  * The suite every `SessionStore` passes (memory, Redis, PostgreSQL, and any user-written store).
- * `make` returns a fresh, empty store for each test. `lock: true` declares that the store offers
- * the optional fleet-wide lock, which is then tested; otherwise the store must not have one.
+ * `make` returns a fresh, empty store for each test. `shared: true` declares a store other
+ * processes read too (Redis, PostgreSQL).
  */
 export function storeContract(
   name: string,
   make: () => SessionStore | Promise<SessionStore>,
-  { lock = false }: { lock?: boolean } = {},
+  { shared = false }: { shared?: boolean } = {},
 ): void {
   describe(`${name} store contract`, () => {
     let store: SessionStore;
@@ -407,27 +407,12 @@ export function storeContract(
       });
     });
 
-    if (!lock) {
-      it('offers no lock (the manager then runs the cleanup job once per process)', () => {
-        expect(store.lock).toBeUndefined();
-      });
-      return;
-    }
+    it('has no coordination members: locks and change feeds belong to the fleet', () => {
+      expect(Object.keys(store).filter((key) => ['lock', 'subscribe', 'publish'].includes(key))).toEqual([]);
+    });
 
-    describe('lock', () => {
-      it('gives the lock to one taker at a time, and again after release', async () => {
-        expect(typeof store.lock).toBe('function');
-        const release = await store.lock!('cleanup', 10_000);
-        expect(typeof release).toBe('function');
-        expect(await store.lock!('cleanup', 10_000)).toBeUndefined();
-        const other = await store.lock!('another-job', 10_000);
-        expect(typeof other).toBe('function');
-        await release!();
-        const again = await store.lock!('cleanup', 10_000);
-        expect(typeof again).toBe('function');
-        await again!();
-        await other!();
-      });
+    it('says whether other processes share its records', () => {
+      expect(store.shared === true).toBe(shared);
     });
   });
 }

@@ -40,7 +40,7 @@ describe('examples/two-tab-cart', () => {
       await manager.deleteSession(id);
       await Promise.all([tab1.ended, tab2.ended]);
       await expect.poll(() => manager.openSessions).toBe(0);
-      expect(manager.messages.bus.listenerCount).toBe(0);
+      expect(manager.messages.listenerCount).toBe(0);
     } finally {
       await server.close();
       await manager.close();

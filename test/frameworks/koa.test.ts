@@ -6,7 +6,7 @@ import request from 'supertest';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { createSessionManager, Session, SessionStoreError, type SessionLog, type SessionOptions } from '../../lib/index.js';
 import { eventStream, sessionMiddleware } from '../../lib/koa.js';
-import { countingStore } from '../helpers/counting-store.js';
+import { countingStore } from '../helpers/counting.js';
 import { connectEventStream, cookiePair, deferred, listen, setCookieOf } from '../helpers/http.js';
 import { koa2Framework, koa3Framework } from './frameworks.js';
 import { SECRET, sessionScenarios, trackManagers } from './scenarios.js';

@@ -17,7 +17,7 @@ import {
   type SessionManager,
   type SessionOptions,
 } from '../../lib/index.js';
-import { countingStore, type CountingStore } from '../helpers/counting-store.js';
+import { countingStore, type CountingStore } from '../helpers/counting.js';
 import { cookieAttributes, cookiePair, cookieValue, deferred, setCookieOf, signedCookie, unknownToken } from '../helpers/http.js';
 import { view, type Framework, type Mounted, type Route } from './frameworks.js';
 

@@ -3,6 +3,7 @@
  * the real `memoryStore()` / `lruCache()`. Not a mock: the answers are the real backend's. A
  * `before` hook (store) or a `mode` (cache) lets a test slow down or break the backend on purpose.
  */
+import { TEST_SECRET } from './records.js';
 import {
   createSessionManager,
   lruCache,
@@ -22,15 +23,20 @@ export interface CountingStore extends SessionStore {
   readonly calls: Record<StoreOp | 'close', number>;
   /** Runs before each forwarded call: await something to slow it down, throw to fail it. */
   before: ((op: StoreOp, args: unknown[]) => unknown) | undefined;
+  /** Operations that reject (a connection refused) until removed again. */
+  readonly failing: Set<StoreOp>;
   reset(): void;
 }
 
 export function countingStore(inner: SessionStore = memoryStore()): CountingStore {
   const calls = zero([...STORE_OPS, 'close'] as const);
+  const failing = new Set<StoreOp>();
   const wrapper = {
     name: inner.name,
+    shared: inner.shared,
     inner,
     calls,
+    failing,
     before: undefined as CountingStore['before'],
     reset() {
       for (const key of Object.keys(calls) as (keyof typeof calls)[]) calls[key] = 0;
@@ -44,11 +50,10 @@ export function countingStore(inner: SessionStore = memoryStore()): CountingStor
     wrapper[op] = async (...args: unknown[]) => {
       calls[op]++;
       if (wrapper.before) await wrapper.before(op, args);
+      if (failing.has(op)) throw Object.assign(new Error(`connect ECONNREFUSED (${op})`), { code: 'ECONNREFUSED' });
       return (inner[op] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
     };
   }
-  if (inner.lock) wrapper.lock = inner.lock.bind(inner);
-  if (inner.subscribe) wrapper.subscribe = inner.subscribe.bind(inner);
   return wrapper as unknown as CountingStore;
 }
 
@@ -64,24 +69,25 @@ export type CacheMode = 'ok' | 'throw' | 'reject' | { delayMs: number };
 export interface CountingCache extends SessionCache {
   readonly inner: SessionCache;
   readonly calls: Record<CacheOp | 'close', number>;
-  /** Every `set` call as received: the entry and the ttl the chain asked for. */
-  readonly sets: { entry: CachedSession; ttlMs: number }[];
+  /** Every `set` call as received: the entry and the time it was set at. */
+  readonly sets: { entry: CachedSession; now: number }[];
   mode: CacheMode;
-  /** The real cache's current answer, without counting. */
-  peek(id: string): ReturnType<SessionCache['get']>;
+  /** The real cache's current answer at `now` (default: the far future of test time), without counting. */
+  peek(id: string, now?: number): ReturnType<SessionCache['get']>;
   reset(): void;
 }
 
 export function countingCache(inner: SessionCache = lruCache(), name = inner.name): CountingCache {
   const calls = zero([...CACHE_OPS, 'close'] as const);
-  const sets: { entry: CachedSession; ttlMs: number }[] = [];
+  const sets: { entry: CachedSession; now: number }[] = [];
   const wrapper = {
     name,
+    shared: inner.shared,
     inner,
     calls,
     sets,
     mode: 'ok' as CacheMode,
-    peek: (id: string) => inner.get(id),
+    peek: (id: string, now = T0) => inner.get(id, now),
     reset() {
       for (const key of Object.keys(calls) as (keyof typeof calls)[]) calls[key] = 0;
       sets.length = 0;
@@ -94,7 +100,7 @@ export function countingCache(inner: SessionCache = lruCache(), name = inner.nam
   for (const op of CACHE_OPS) {
     wrapper[op] = (...args: unknown[]) => {
       calls[op]++;
-      if (op === 'set') sets.push({ entry: args[0] as CachedSession, ttlMs: args[1] as number });
+      if (op === 'set') sets.push({ entry: args[0] as CachedSession, now: args[1] as number });
       const forward = () => (inner[op] as (...a: unknown[]) => unknown).apply(inner, args);
       const mode = wrapper.mode;
       if (mode === 'ok') return forward();
@@ -103,8 +109,6 @@ export function countingCache(inner: SessionCache = lruCache(), name = inner.nam
       return new Promise((resolve) => setTimeout(() => resolve(forward()), mode.delayMs).unref());
     };
   }
-  if (inner.lock) wrapper.lock = inner.lock.bind(inner);
-  if (inner.subscribe) wrapper.subscribe = inner.subscribe.bind(inner);
   return wrapper as unknown as CountingCache;
 }
 
@@ -124,7 +128,7 @@ export function world(options: SessionOptions = {}, { store = countingStore(), c
   const manager = createSessionManager({
     store,
     cache,
-    secret: 'test-secret',
+    secret: TEST_SECRET,
     cleanupInterval: false,
     clock: () => now,
     ...options,
@@ -138,16 +142,6 @@ export function world(options: SessionOptions = {}, { store = countingStore(), c
       now += ms;
     },
   };
-}
-
-/** Collects process warnings with the given codes until `stop()`. Warnings are emitted on nextTick. */
-export function captureWarnings(...codes: string[]): { readonly warnings: (Error & { code?: string; detail?: string })[]; stop(): void } {
-  const warnings: (Error & { code?: string; detail?: string })[] = [];
-  const listener = (warning: Error & { code?: string }) => {
-    if (codes.length === 0 || (warning.code && codes.includes(warning.code))) warnings.push(warning);
-  };
-  process.on('warning', listener);
-  return { warnings, stop: () => process.off('warning', listener) };
 }
 
 /** Lets pending nextTick/microtask/timer work run (warnings, back-fills). */

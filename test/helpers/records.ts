@@ -1,5 +1,9 @@
-import { newToken } from '../../lib/token/codec.js';
+import { createTokenCodec } from '../../lib/token/codec.js';
 import type { CachedSession, SessionRecord } from '../../lib/types.js';
+
+/** The secret test tokens are tagged with, and a codec that issues and verifies them. */
+export const TEST_SECRET = 'a test secret of at least thirty-two bytes';
+export const testCodec = createTokenCodec([TEST_SECRET]);
 
 /** The fixed base time of test records: stores never read a clock, so tests pass times in. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -11,7 +15,7 @@ export const DAY = 86_400_000;
  */
 export function makeRecord(overrides: Partial<SessionRecord> = {}): SessionRecord {
   // Minting a token costs a hash; skip it when the caller brings both (bulk tests make 100k records).
-  const minted = overrides.id !== undefined && overrides.secretHash !== undefined ? undefined : newToken();
+  const minted = overrides.id !== undefined && overrides.secretHash !== undefined ? undefined : testCodec.issue();
   return {
     id: minted?.id ?? '',
     secretHash: minted?.secretHash ?? '',

@@ -5,15 +5,16 @@ import express from 'express';
 import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { channels, createSessionManager, eventStream, lruCache, sessionMiddleware, SessionClosedError, type SessionManager } from 'sojourn';
-import { redisBus, redisCache, redisStore } from 'sojourn/redis';
+import { createSessionManager, eventStream, lruCache, sessionMiddleware, SessionClosedError, topics, type SessionManager } from 'sojourn';
+import { redisCache, redisFleet, redisStore } from 'sojourn/redis';
 import { sessionOf } from 'sojourn/websocket';
 import { connectEventStream } from '../helpers/http.js';
+import { TEST_SECRET } from '../helpers/records.js';
 import { eventually, sharedRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
 import { bearer, closeHarnesses, connected, harness } from '../websocket/harness.js';
 import { app as instanceApp } from '../redis/apps.js';
 
-/** Two instances (two managers, each its own bus and subscriber connection) on one real Redis. */
+/** Two instances (two managers, each its own fleet and subscriber connection) on one real Redis. */
 const managers: SessionManager[] = [];
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -32,7 +33,8 @@ async function fleet(): Promise<{ a: SessionManager; b: SessionManager; client: 
     const m = createSessionManager({
       store: redisStore({ client, prefix }),
       cache: [lruCache(), redisCache({ client, prefix: `${prefix}cache:` })],
-      messages: { bus: redisBus({ client, prefix: `${prefix}bus:` }) },
+      fleet: redisFleet({ client, prefix: `${prefix}bus:` }),
+      secret: TEST_SECRET,
       tokenMethod: 'bearer',
       cleanupInterval: false,
     });
@@ -40,7 +42,7 @@ async function fleet(): Promise<{ a: SessionManager; b: SessionManager; client: 
     managers.push(m);
     return m;
   };
-  return { a: await make(), b: await make(), client, prefix: `${prefix}bus:` };
+  return { a: await make(), b: await make(), client, prefix: `${prefix}bus:m:` }; // the Redis channels of message topics
 }
 
 /** Redis's own count of subscriptions: how many connections listen on each channel, and which channels have any. */
@@ -52,11 +54,11 @@ async function channelsUnder(client: TestRedisClient, prefix: string): Promise<s
   return client.sendCommand<string[]>(['PUBSUB', 'CHANNELS', `${prefix}*`]);
 }
 
-/** Instance B's HTTP side: login, and a route that posts to the user's channel. */
+/** Instance B's HTTP side: login, and a route that publishes on the user's topic. */
 function appB(manager: SessionManager): express.Express {
   const b = instanceApp(manager); // the Redis suites' instance app: /login, /me, /data, /logout
   b.post('/notify', async (req, res) => {
-    await req.session.messages.post(channels.user(req.session.user!.id), req.body);
+    await req.session.messages.publish(topics.user(req.session.user!.id), req.body);
     res.status(204).end();
   });
   return b;
@@ -71,12 +73,12 @@ async function listen(app: express.Express): Promise<number> {
 }
 
 describe('session messages across instances (real Redis)', () => {
-  it('a WebSocket client on A receives a message posted from an HTTP request on B', async () => {
+  it('a WebSocket client on A receives a message published from an HTTP request on B', async () => {
     const { a, b, client, prefix } = await fleet();
     const h = await harness(a, { require: 'user' });
     h.wss.on('connection', (ws: WebSocket) => {
       const session = sessionOf(ws);
-      session.messages.subscribe(channels.user(session.user!.id), (message) => ws.send(JSON.stringify({ message })));
+      session.messages.subscribe(topics.user(session.user!.id), (message) => ws.send(JSON.stringify({ message })));
     });
     const http = supertest(appB(b));
     const login = await http.post('/login').send({ user: 'ann' }).expect(200);
@@ -87,24 +89,24 @@ describe('session messages across instances (real Redis)', () => {
     await http.post('/notify').set('authorization', `Bearer ${token}`).send({ type: 'cart', items: 3 }).expect(204);
     expect(JSON.parse(String((await received)[0]))).toEqual({ message: { type: 'cart', items: 3 } });
     ws.close();
-    await eventually(async () => a.messages.bus.listenerCount === 0 && (await numsub(client, `${prefix}user:ann`)) === 0, 2_000, 'cleanup');
+    await eventually(async () => a.messages.listenerCount === 0 && (await numsub(client, `${prefix}user:ann`)) === 0, 2_000, 'cleanup');
   });
 
-  it("an SSE client on A streams its user's channel; disconnecting removes the Redis subscription", async () => {
+  it("an SSE client on A streams its user's topic; disconnecting removes the Redis subscription", async () => {
     const { a, b, client, prefix } = await fleet();
     const app = express();
     app.use(sessionMiddleware({ manager: a }));
     app.get('/events', async (req, res) => {
       const stream = eventStream(req, res);
-      for await (const message of req.session.messages.stream(channels.user(req.session.user!.id))) stream.send(message, { event: 'message' });
+      for await (const message of req.session.messages.stream(topics.user(req.session.user!.id))) stream.send(message, { event: 'message' });
     });
     const port = await listen(app);
     const { token } = await b.createNewAuthenticatedSession({ id: 'bea' }, 'test');
     const sse = await connectEventStream(port, '/events', { authorization: `Bearer ${token}` });
     await eventually(async () => (await numsub(client, `${prefix}user:bea`)) === 1, 2_000, 'A to subscribe');
-    await b.messages.post(channels.user('bea'), { n: 1 });
-    await b.messages.post(channels.user('someone-else'), { n: 0 });
-    await b.messages.post(channels.user('bea'), { n: 2 });
+    await b.messages.publish(topics.user('bea'), { n: 1 });
+    await b.messages.publish(topics.user('someone-else'), { n: 0 });
+    await b.messages.publish(topics.user('bea'), { n: 2 });
     expect(await sse.received(2)).toEqual([
       { event: 'message', data: '{"n":1}' },
       { event: 'message', data: '{"n":2}' },
@@ -112,10 +114,10 @@ describe('session messages across instances (real Redis)', () => {
     sse.close();
     await eventually(() => a.openSessions === 0, 2_000, 'the stream session to close');
     await eventually(async () => (await channelsUnder(client, prefix)).length === 0, 2_000, 'UNSUBSCRIBE');
-    expect(a.messages.bus.listenerCount).toBe(0);
+    expect(a.messages.listenerCount).toBe(0);
   });
 
-  it('one SUBSCRIBE per channel per process, however many listeners; UNSUBSCRIBE when the last goes', async () => {
+  it('one SUBSCRIBE per topic per process, however many listeners; UNSUBSCRIBE when the last goes', async () => {
     const { a, client, prefix } = await fleet();
     const sessions = await Promise.all(Array.from({ length: 50 }, () => a.createSession()));
     const offs = sessions.map((s) => s.messages.subscribe('shared', () => {}));
@@ -141,38 +143,35 @@ describe('session messages across instances (real Redis)', () => {
       await s.close();
     }
     expect(abandoned).toBe(5_000);
-    expect([a.messages.bus.listenerCount, a.messages.bus.channelCount]).toEqual([0, 0]);
+    expect([a.messages.listenerCount, a.messages.topicCount]).toEqual([0, 0]);
     await eventually(async () => (await channelsUnder(client, prefix)).length === 0, 20_000, 'every UNSUBSCRIBE');
     // the connection still works afterwards
     const s = await a.createSession();
     const heard: unknown[] = [];
     await s.messages.subscribe('after', (m) => heard.push(m)).ready;
-    await b.messages.post('after', 'ok');
+    await b.messages.publish('after', 'ok');
     await eventually(() => heard.length === 1, 2_000, 'delivery');
     await s.close();
   }, 60_000);
 
-  it('a revoke on B posts { type: "revoked" } that a session on A hears', async () => {
+  it('a revoke on B publishes { type: "revoked" } that a session on A hears', async () => {
     const { a, b } = await fleet();
     const { session: record } = await b.createNewAuthenticatedSession({ id: 'cy' }, 'test');
     await using watcher = await a.createSession();
     const heard: unknown[] = [];
-    await watcher.messages.subscribe(channels.session(record.id), (m) => heard.push(m)).ready;
+    await watcher.messages.subscribe(topics.session(record.id), (m) => heard.push(m)).ready;
     await b.deleteSession(record.id);
     await eventually(() => heard.length === 1, 2_000, 'the revoked message');
     expect(heard).toEqual([{ type: 'revoked' }]);
   });
 
-  it('a message posted after the session closed throws SessionClosedError', async () => {
+  it('a message published after the session closed throws SessionClosedError', async () => {
     const { a } = await fleet();
     const s = await a.createSession();
     const messages = s.messages;
     await s.close();
-    expect(() => messages.post('c', 1)).toThrow(SessionClosedError);
+    expect(() => messages.publish('c', 1)).toThrow(SessionClosedError);
     expect(() => s.messages).toThrow(SessionClosedError);
   });
 
-  it('redisBus validates its options', () => {
-    expect(() => redisBus({} as never)).toThrow(/redisBus option `client`/);
-  });
 });

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createSessionManager, lruCache, type SessionManager } from '../../lib/index.js';
-import { postgresStore } from '../../lib/postgres.js';
+import { createSessionManager, lruCache, memoryFleet, type SessionManager } from '../../lib/index.js';
+import { postgresFleet, postgresStore } from '../../lib/postgres.js';
 import type { SessionStore } from '../../lib/stores/types.js';
-import { newToken } from '../../lib/token/codec.js';
-import { DAY } from '../helpers/records.js';
+import { DAY, TEST_SECRET, testCodec } from '../helpers/records.js';
 import { newPool, uniqueTable } from '../helpers/postgres.js';
+import { report } from '../reliability/figures.js';
 
 const EXPIRED = 200_000;
 const LIVE = 20_000;
@@ -23,15 +23,11 @@ describe('postgres cleanup at scale', () => {
     const expiredMs = performance.now() - started;
     const tokens = await insertLive(pool, table, LIVE, now);
     await pool.query(`ANALYZE "${table}"`);
-    console.log(
-      `inserted ${EXPIRED} expired sessions in ${Math.round(expiredMs)} ms (generate_series), ` +
-        `${LIVE} live ones in ${Math.round(performance.now() - started - expiredMs)} ms (unnest of arrays, tokens minted in JS)`,
-    );
 
     // Requests: another instance with its own pool and an empty in-process cache, so every lookup
     // is a store read racing the cleanup's batches.
-    const requests = createSessionManager({ store: postgresStore({ pool: newPool({ max: 10 }), table }), cache: [lruCache()], cleanupInterval: false });
-    const cleaner = createSessionManager({ store, cleanupInterval: false });
+    const requests = createSessionManager({ store: postgresStore({ pool: newPool({ max: 10 }), table }), cache: [lruCache()], fleet: memoryFleet(), secret: TEST_SECRET, cleanupInterval: false });
+    const cleaner = createSessionManager({ store, cache: false, secret: TEST_SECRET, cleanupInterval: false });
     // Warm the request instance's connections, as a running server's are, then measure lookups
     // alone for a second as the baseline.
     await Promise.all(tokens.slice(0, 10).map((token) => requests.getSessionFromToken(token)));
@@ -42,11 +38,14 @@ describe('postgres cleanup at scale', () => {
     const during = await lookupsWhile(requests, tokens.slice(5_000), cleaning);
     const removed = await cleaning;
     const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `cleanExpiredSessions: ${removed} rows in ${seconds.toFixed(2)} s = ${Math.round(removed / seconds)} rows/s ` +
-        `(batches of ${cleaner.options.cleanupBatchSize})\n` +
-        `cold-cache lookups, 4 in flight: alone ${baseline.summary}; during the cleanup ${during.summary}`,
-    );
+    report('postgres cleanup', {
+      removed,
+      rowsPerSecond: Math.round(removed / seconds),
+      batch: cleaner.options.cleanupBatchSize,
+      insertExpiredMs: Math.round(expiredMs),
+      lookupsAlone: baseline.summary,
+      lookupsDuringCleanup: during.summary,
+    });
     expect(removed).toBe(EXPIRED);
     expect(during.missing).toBe(0);
     expect(during.count).toBeGreaterThan(100);
@@ -65,23 +64,23 @@ describe('postgres cleanup at scale', () => {
     await stores[0]!.migrate();
     const now = Date.now();
     await insertExpired(pools[0]!, table, 20_000, now);
-    const managers = stores.map((store) => createSessionManager({ store, cleanupInterval: false, cleanupBatchSize: 500 }));
+    const managers = stores.map((store) => createSessionManager({ store, cache: false, secret: TEST_SECRET, cleanupInterval: false, cleanupBatchSize: 500 }));
     const counts = await Promise.all(managers.map((manager) => manager.cleanExpiredSessions()));
     expect(counts[0]! + counts[1]!).toBe(20_000);
     await Promise.all(managers.map((manager) => manager.close()));
   });
 
-  it('runs the cleanup job on one instance at a time (advisory lock)', async () => {
+  it('runs the cleanup job on one instance at a time (the postgres fleet: an advisory lock)', async () => {
     const table = uniqueTable();
     const now = Date.now();
-    const instances = [newPool({ max: 3 }), newPool({ max: 3 })].map((pool) => {
+    const instances = [newPool({ max: 4 }), newPool({ max: 4 })].map((pool) => {
       const store = postgresStore({ pool, table });
       const calls = { deleteExpired: 0 };
       const counted: SessionStore = {
         ...store,
         deleteExpired: (at, limit) => (calls.deleteExpired++, store.deleteExpired(at, limit)),
       };
-      const manager = createSessionManager({ store: counted, cleanupInterval: false, cleanupBatchSize: 100 });
+      const manager = createSessionManager({ store: counted, cache: false, fleet: postgresFleet({ pool, channel: `fleet_${table}` }), secret: TEST_SECRET, cleanupInterval: false, cleanupBatchSize: 100 });
       return { pool, store, calls, manager };
     });
     await instances[0]!.store.migrate();
@@ -150,7 +149,7 @@ async function insertExpired(pool: pg.Pool, table: string, count: number, now: n
 
 /** `count` live sessions inserted from JS in one statement (unnest of arrays); returns their tokens. */
 async function insertLive(pool: pg.Pool, table: string, count: number, now: number): Promise<string[]> {
-  const minted = Array.from({ length: count }, () => newToken());
+  const minted = Array.from({ length: count }, () => testCodec.issue());
   await pool.query(
     `INSERT INTO "${table}" (id, secret_hash, version, data, created_at, updated_at, expires_at, absolute_expires_at)
      SELECT id, hash, 1, '{}', to_timestamp($3::float8 / 1000), to_timestamp($3::float8 / 1000),

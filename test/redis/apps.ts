@@ -4,12 +4,13 @@ import { createSessionManager, type SessionManager } from '../../lib/manager.js'
 import { sessionMiddleware } from '../../lib/frameworks/express.js';
 import { lruCache } from '../../lib/caches/lru.js';
 import type { SessionOptions } from '../../lib/options.js';
-import { redisCache, redisStore } from '../../lib/redis.js';
+import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
+import { TEST_SECRET } from '../helpers/records.js';
 import type { TestRedisClient } from '../helpers/redis.js';
 
 /**
- * One "instance" of an application: its own manager (own LRU, own Redis store/cache objects and
- * feed connections) and its own Express 5 app, over Redis shared with the other instances.
+ * One "instance" of an application: its own manager (own LRU, own Redis store, cache and fleet,
+ * and so its own subscriber connection) and its own Express 5 app, over Redis shared with the others.
  */
 export interface Instance {
   readonly manager: SessionManager;
@@ -28,6 +29,8 @@ export async function instance(options: {
   const manager = createSessionManager({
     store: redisStore({ client: storeClient, prefix }),
     cache: sharedCache ? [lruCache(), redisCache({ client: cacheClient, prefix: `${prefix}cache:` })] : [lruCache()],
+    fleet: redisFleet({ client: storeClient, prefix }),
+    secret: TEST_SECRET,
     tokenMethod: 'bearer',
     cleanupInterval: false,
     ...options.extra,

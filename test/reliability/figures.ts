@@ -1,8 +1,8 @@
 /**
  * Sizes of the reliability suite and how it reports. `npm test` runs the SHORT form (CI);
  * `SOJOURN_RELIABILITY=full vitest run test/reliability` runs the FULL form documented in the
- * README. Every test prints its figures as one JSON line (`{"reliability": name, ...}`); with
- * `SOJOURN_RELIABILITY_FIGURES=<file>` they are appended to that file as well.
+ * README. Every test reports its figures as one JSON line (`{"reliability": name, ...}`): printed in
+ * the full form (a green short run prints nothing), and appended to `SOJOURN_RELIABILITY_FIGURES=<file>`.
  */
 import { appendFileSync } from 'node:fs';
 
@@ -16,7 +16,7 @@ export function size<T>(short: T, full: T): T {
 
 export function report(name: string, figures: Record<string, unknown>): void {
   const line = JSON.stringify({ reliability: name, mode: MODE, ...figures });
-  console.log(line);
+  if (FULL) console.log(line);
   const file = process.env.SOJOURN_RELIABILITY_FIGURES;
   if (file) appendFileSync(file, `${line}\n`);
 }

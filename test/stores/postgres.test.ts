@@ -6,7 +6,7 @@ import { storeContract } from '../contract/store.js';
 import { freshStore, newPool, sharedPool, uniqueTable } from '../helpers/postgres.js';
 
 // Each test gets a new, empty table of its own.
-storeContract('postgres', () => freshStore(), { lock: true });
+storeContract('postgres', () => freshStore(), { shared: true });
 
 describe('postgresStore: records', () => {
   it('round-trips every field, ids keeping their JS type, times to the millisecond', async () => {
@@ -195,27 +195,5 @@ describe('postgresStore: concurrency', () => {
       expect(await store.update(record.id, { set: { y: 1 }, updatedAt: T0 })).toBeUndefined();
       expect(await store.get(record.id)).toBeUndefined();
     }
-  });
-});
-
-describe('postgresStore: lock', () => {
-  it('is held by one connection at a time, across pools, until released', async () => {
-    const table = uniqueTable();
-    const a = postgresStore({ pool: newPool({ max: 2 }), table });
-    const b = postgresStore({ pool: newPool({ max: 2 }), table });
-    const release = await a.lock!('cleanup', 60_000);
-    expect(release).toBeTypeOf('function');
-    expect(await b.lock!('cleanup', 60_000)).toBeUndefined();
-    expect(await a.lock!('cleanup', 60_000)).toBeUndefined(); // another pooled connection of the same pool
-    const unrelated = await b.lock!('other', 60_000);
-    expect(unrelated).toBeTypeOf('function');
-    await unrelated!();
-    await release!();
-    await release!(); // idempotent
-    const again = await b.lock!('cleanup', 60_000);
-    expect(again).toBeTypeOf('function');
-    await b.close(); // releases what it still holds
-    expect(await a.lock!('cleanup', 60_000)).toBeTypeOf('function');
-    await a.close();
   });
 });

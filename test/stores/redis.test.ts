@@ -8,16 +8,16 @@ import { makeRecord } from '../helpers/records.js';
 
 // The contract's records expire in January 2026 (fixed test times); with native expiry Redis
 // would drop them on arrival, so the contract runs with it off and the checks below cover it.
-storeContract('redis', async () => redisStore({ client: await sharedRedis(), prefix: uniquePrefix('store'), nativeExpiry: false }), { lock: true });
+storeContract('redis', async () => redisStore({ client: await sharedRedis(), prefix: uniquePrefix('store'), nativeExpiry: false }), { shared: true });
 
 // A client speaking RESP3 gets maps instead of flat arrays from HGETALL.
 let resp3: Promise<TestRedisClient> | undefined;
 storeContract('redis (RESP3 client)', async () =>
   redisStore({ client: await (resp3 ??= connectRedis(undefined, { RESP: 3 })), prefix: uniquePrefix('store3'), nativeExpiry: false }),
-  { lock: true },
+  { shared: true },
 );
 
-async function fresh(options: { nativeExpiry?: boolean; channel?: string | false } = {}) {
+async function fresh(options: { nativeExpiry?: boolean } = {}) {
   const client = await sharedRedis();
   const prefix = uniquePrefix('store');
   return { client, prefix, store: redisStore({ client, prefix, ...options }) };
@@ -89,19 +89,6 @@ describe('redis store on Redis', () => {
     await manager.close();
   });
 
-  it('release deletes only its own lock, not a later holder’s', async () => {
-    const { store } = await fresh();
-    const first = await store.lock!('job', 50);
-    expect(first).toBeTypeOf('function');
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    const second = await store.lock!('job', 10_000);
-    expect(second).toBeTypeOf('function');
-    await first!();
-    expect(await store.lock!('job', 10_000)).toBeUndefined();
-    await second!();
-    expect(await store.lock!('job', 10_000)).toBeTypeOf('function');
-  });
-
   it('fails at once, without queuing, while the client is not connected', async () => {
     const client = createClient({ url: 'redis://127.0.0.1:1' }) as TestRedisClient;
     const store = redisStore({ client, prefix: uniquePrefix('down') });
@@ -112,30 +99,10 @@ describe('redis store on Redis', () => {
   it('validates its options', async () => {
     expect(() => redisStore({} as never)).toThrow(TypeError);
     const client = await sharedRedis();
-    expect(() => redisStore({ client, prefix: 3 as never })).toThrow(/prefix/);
-    expect(() => redisStore({ client, channel: '' })).toThrow(/channel/);
-    expect(() => redisStore({ client, nativeExpiry: 'yes' as never })).toThrow(/nativeExpiry/);
+    expect(() => redisStore({ client, prefix: 3 as never })).toThrow(/redisStore\.prefix/);
+    expect(() => redisStore({ client, nativeExpiry: 'yes' as never })).toThrow(/redisStore\.nativeExpiry/);
   });
 
-  it('publishes updates and deletes for other instances, not to itself', async () => {
-    const client = await sharedRedis();
-    const prefix = uniquePrefix('feed');
-    const a = redisStore({ client, prefix });
-    const b = redisStore({ client, prefix });
-    const heardByA: unknown[] = [];
-    const heardByB: unknown[] = [];
-    const stopA = await a.subscribe!((change) => heardByA.push(change));
-    const stopB = await b.subscribe!((change) => heardByB.push(change));
-    const record = makeRecord({ userId: 'u', expiresAt: Date.now() + 60_000 });
-    await a.create(record);
-    await a.update(record.id, { set: { x: 1 }, updatedAt: Date.now() });
-    await a.deleteByUser('u');
-    await eventually(() => heardByB.length >= 2, 2_000, 'the changes');
-    expect(heardByB.slice(0, 2)).toEqual([{ ids: [record.id], gone: false }, { ids: [record.id], gone: true }]);
-    expect(heardByA).toEqual([]);
-    await stopA();
-    await stopB();
-  });
 });
 
 /** Every key and every value in the keyspace, as one string. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSessionManager, memoryQueue, Session, SessionConfigError, type SessionLog, type SessionManager, type SessionOptions } from '../../lib/index.js';
-import { captureWarnings } from '../helpers/counting.js';
+import { captureWarnings } from '../helpers/warnings.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const managers: SessionManager[] = [];

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSessionManager, type SessionManager } from '../../lib/manager.js';
 import type { SessionLog } from '../../lib/logs/types.js';
 import { websocketSessions, sessionOf } from '../../lib/websocket.js';
-import { captureWarnings, countingStore } from '../helpers/counting.js';
+import { countingStore } from '../helpers/counting.js';
+import { captureWarnings } from '../helpers/warnings.js';
 import { cookiePair, setCookieOf } from '../helpers/http.js';
 import { bearer, closeHarnesses, closedWith, connect, connected, harness, request } from './harness.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, QueryConfig, QueryResultRow } from 'pg';
-import type { ClaimedCall, FutureCallQueue } from '../tasks/types.js';
-import { runMigration } from './admin.js';
-import { queueNames, queueStatements, type PostgresQueueTableOptions } from './queue-schema.js';
+import type { ClaimedCall, FutureCallQueue } from './types.js';
+import { runMigration } from '../drivers/postgres.js';
+import { queueNames, queueStatements, type PostgresQueueTableOptions } from './postgres-schema.js';
 
 export interface PostgresQueueOptions extends PostgresQueueTableOptions {
   /** Your `pg` Pool. Never ended by the queue. */

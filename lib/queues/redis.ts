@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedCall, FutureCallQueue, QueuedCall } from '../tasks/types.js';
-import { assertReady, resolveRedisOptions, type RedisClient } from './client.js';
-import { CANCEL, CLAIM, EXTEND, FINISH, SCHEDULE } from './queue-scripts.js';
+import type { ClaimedCall, FutureCallQueue, QueuedCall } from './types.js';
+import { redisDriver, type RedisClient, type Script } from '../drivers/redis.js';
+import { CANCEL, CLAIM, EXTEND, FINISH, SCHEDULE } from './redis-scripts.js';
 
 export interface RedisQueueOptions {
   /** A connected node-redis v5/v6 client; never closed by sojourn. */
@@ -17,12 +17,8 @@ export interface RedisQueueOptions {
  * far as your Redis persistence is (AOF or RDB); with none, a Redis restart loses the calls.
  */
 export function redisQueue(options: RedisQueueOptions): FutureCallQueue {
-  const { client, prefix } = resolveRedisOptions('redisQueue', options, { prefix: 'sojourn:' });
-
-  function run<T>(script: typeof CLAIM, args: (string | number)[]): Promise<T> {
-    assertReady(client, 'redis queue');
-    return script.run<T>(client, [], [prefix, ...args]);
-  }
+  const { driver, prefix } = redisDriver('redisQueue', options, { prefix: 'sojourn:' });
+  const run = <T>(script: Script, args: (string | number)[]) => driver.run<T>(script, [], [prefix, ...args]);
 
   return {
     name: 'redis',
@@ -45,11 +41,7 @@ export function redisQueue(options: RedisQueueOptions): FutureCallQueue {
       return run<number>(CANCEL, [identifier, now]);
     },
     async size() {
-      assertReady(client, 'redis queue');
-      const [due, leased] = await Promise.all([
-        client.sendCommand<number>(['ZCARD', `${prefix}fc:due`]),
-        client.sendCommand<number>(['ZCARD', `${prefix}fc:leased`]),
-      ]);
+      const [due, leased] = await Promise.all([driver.send<number>(['ZCARD', `${prefix}fc:due`]), driver.send<number>(['ZCARD', `${prefix}fc:leased`])]);
       return Number(due) + Number(leased);
     },
   };

@@ -1,4 +1,4 @@
-import { Script } from './client.js';
+import { Script } from '../drivers/redis.js';
 
 /**
  * The Redis queue's Lua. Keys under the prefix `p` (ARGV 1):

@@ -1,4 +1,4 @@
-import { qualifiedName, type QualifiedName } from './schema.js';
+import { qualifiedName, type QualifiedName } from '../stores/postgres-schema.js';
 
 /** Where the future calls live. */
 export interface PostgresQueueTableOptions {
