@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import express from 'express';
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret';
-/** `s%3A` + token (80) + `.` + the URI-encoded HMAC (43 characters, some encoded): about 130. */
-const SOJOURN_COOKIE_LENGTH = 130;
+/** The token (124 characters) with the `+` and `/` of its base64 tag URI-encoded: about 127. */
+const SOJOURN_COOKIE_LENGTH = 127;
 
 const DIST = process.env.SOJOURN_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
 
@@ -95,11 +95,12 @@ async function sessionLayer(variant) {
     const { redisStore } = await distModule('redis.js', 'redisStore');
     options = { store: redisStore({ client: await redisClient() }), cache: false };
   } else if (base === 'sojourn-chain') {
-    const { redisCache } = await distModule('redis.js', 'redisCache');
+    const { redisCache, redisFleet } = await distModule('redis.js', 'redisFleet');
     const { postgresStore } = await distModule('postgres.js', 'postgresStore');
     const store = postgresStore({ pool: await postgresPool(), createTable: true });
     await store.migrate();
-    options = { store, cache: [lruCache(), redisCache({ client: await redisClient() })] };
+    const client = await redisClient();
+    options = { store, cache: [lruCache(), redisCache({ client })], fleet: redisFleet({ client }) };
   }
   return {
     middleware: sessionMiddleware({ ...options, secret: SECRET, cookie: { secure: false } }),

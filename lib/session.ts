@@ -9,7 +9,7 @@ import type { SessionPatch } from './stores/types.js';
 import type { VerifiedToken } from './token/codec.js';
 import type { TokenChange } from './token/answer.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionState, SessionUser } from './types.js';
-import { dataPatch, idOf } from './values.js';
+import { idOf, setPatch, unsetPatch } from './values.js';
 
 /** How a session talks back to its transport (an HTTP response, a socket…). */
 export interface SessionBinding {
@@ -136,11 +136,11 @@ export class Session {
 
   /** Sets one key of the data bag (a JSON copy of `value`); other keys, even concurrent ones, are kept. */
   set(key: string, value: unknown): Promise<boolean> {
-    return this.#write('set', dataPatch(key, value));
+    return this.#write('set', setPatch(key, value));
   }
 
   unset(key: string): Promise<boolean> {
-    return this.#write('unset', dataPatch(key, undefined), false);
+    return this.#write('unset', unsetPatch(key), false);
   }
 
   /** Creates the anonymous record now (records are otherwise created by the first write). */

@@ -21,15 +21,23 @@ export function jsonCopy<T>(value: T, what: string): T {
   return JSON.parse(text) as T;
 }
 
+/** The patch that sets one data key to a JSON copy of `value` (`undefined` is not JSON: a TypeError). */
+export function setPatch(key: string, value: unknown): Pick<SessionPatch, 'set'> {
+  return { set: { [dataKey(key)]: jsonCopy(value, `session.set('${key}')`) } };
+}
+
+export function unsetPatch(key: string): Pick<SessionPatch, 'unset'> {
+  return { unset: [dataKey(key)] };
+}
+
 /**
- * The patch that sets (or, with `undefined`, unsets) one data key. Keys that name a prototype
- * (`__proto__`, `constructor`, `prototype`) are refused for every store alike: a JS object would
- * treat them differently from a Redis hash or a jsonb column.
+ * Keys that name a prototype (`__proto__`, `constructor`, `prototype`) are refused for every store
+ * alike: a JS object would treat them differently from a Redis hash or a jsonb column.
  */
-export function dataPatch(key: string, value: unknown): Pick<SessionPatch, 'set' | 'unset'> {
+export function dataKey(key: string): string {
   if (typeof key !== 'string' || key.length === 0) throw new TypeError('sojourn: session data keys must be non-empty strings');
   if (FORBIDDEN_KEYS.has(key)) throw new SessionDataError(`session data key '${key}' is not allowed`, 'ERR_SESSION_DATA_KEY');
-  return value === undefined ? { unset: [key] } : { set: { [key]: jsonCopy(value, `session.set('${key}')`) } };
+  return key;
 }
 
 /** Serialized bytes of a data bag once `patch` is applied to `data`. */

@@ -236,11 +236,12 @@ describe('session logs', () => {
 
 describe('session logs: settings (Serverpod names: logAllSessions → logAll, logSlowSessions → logSlow, slowSessionDuration → slowMs, logFailedSessions → logFailed, logLevel → level)', () => {
   it('logAll is on outside production and off in production by default', async () => {
+    captureWarnings('SOJOURN_MEMORY_STORE'); // production with the memory store: said, and expected here
     for (const [env, expected] of [['development', 1], ['test', 1], ['production', 0]] as const) {
       vi.stubEnv('NODE_ENV', env);
       try {
         const received: SessionLog[] = [];
-        const { manager } = world({ secret: 's', logs: { sink: (log) => void received.push(log) } });
+        const { manager } = world({ secret: 'a production secret of at least 32 bytes', logs: { sink: (log) => void received.push(log) } });
         await manager.withSession(() => {});
         expect(received, `NODE_ENV=${env}`).toHaveLength(expected);
       } finally {

@@ -3,26 +3,16 @@ import { lruCache } from '../lib/caches/lru.js';
 import { SessionConfigError } from '../lib/errors.js';
 import { DEFAULTS, resolveOptions, type SessionOptions } from '../lib/options.js';
 import { memoryStore } from '../lib/stores/memory.js';
+import { warningsDuring } from './helpers/warnings.js';
 
 const SECRET = 'test-secret';
+const LONG_SECRET = 'a production secret of at least 32 bytes';
 
 afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-/** Runs `run` and collects the `SOJOURN_*` warnings it emits (they arrive on the next tick). */
-async function sojournWarnings(run: () => void): Promise<NodeJS.ErrnoException[]> {
-  const seen: NodeJS.ErrnoException[] = [];
-  const listener = (warning: Error) => seen.push(warning as NodeJS.ErrnoException);
-  process.on('warning', listener);
-  try {
-    run();
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('warning', listener);
-  }
-  return seen.filter((w) => w.code?.startsWith('SOJOURN_'));
-}
+const sojournWarnings = warningsDuring;
 
 function deepFrozen<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -38,6 +28,10 @@ describe('resolveOptions: defaults', () => {
     expect(resolved).toMatchObject({
       store: undefined,
       caches: undefined,
+      fleet: undefined,
+      fleetTimeout: 500,
+      maxDataBytes: 65_536,
+      messageBuffer: 100,
       secrets: [SECRET],
       tokenMethods: ['cookie', 'bearer'],
       bearerHeader: 'authorization',
@@ -47,7 +41,7 @@ describe('resolveOptions: defaults', () => {
         path: '/',
         domain: undefined,
         sameSite: 'lax',
-        secure: false,
+        secure: 'auto', // production, or a secure request (trust proxy / app.proxy)
         httpOnly: true,
         partitioned: false,
       },
@@ -63,13 +57,14 @@ describe('resolveOptions: defaults', () => {
       clock: Date.now,
     });
     expect(resolved.mergeActiveOrder({ guestOrderId: 'o-1', user: { id: 1 } })).toBe('o-1');
+    expect(resolved.mergeGuestData({ guestData: { cart: 1 }, user: { id: 1 } })).toEqual({ cart: 1 });
   });
 
   it('resolves no options at all, and undefined values, to the defaults', () => {
     const bare = resolveOptions({ secret: SECRET, duration: undefined, cookie: undefined, logs: undefined });
     expect(bare.duration).toBe(30 * 86_400_000);
     expect(bare.cookie.name).toBe('session');
-    expect(resolveOptions({ tokenMethod: 'bearer' }).duration).toBe(30 * 86_400_000);
+    expect(resolveOptions({ secret: SECRET, tokenMethod: 'bearer' }).duration).toBe(30 * 86_400_000);
   });
 
   it('keeps falsy values that are not undefined (no `||` defaults)', () => {
@@ -123,7 +118,7 @@ describe('resolveOptions: values', () => {
   it('takes a single token method or cache as a list of one, and lowercases header names', () => {
     const cache = lruCache();
     const store = memoryStore();
-    const resolved = resolveOptions({ tokenMethod: 'bearer', cache, store, bearerHeader: 'X-Session-Token', tokenHeader: 'X-New-Token' });
+    const resolved = resolveOptions({ secret: SECRET, tokenMethod: 'bearer', cache, store, bearerHeader: 'X-Session-Token', tokenHeader: 'X-New-Token' });
     expect(resolved.tokenMethods).toEqual(['bearer']);
     expect(resolved.caches).toEqual([cache]);
     expect(resolved.store).toBe(store);
@@ -144,6 +139,13 @@ describe('resolveOptions: validation', () => {
     ['store', { store: 'memory' as never }],
     ['cache', { cache: true as never }],
     ['cache', { cache: [cache, {}] as never }],
+    ['fleet', { fleet: {} as never }],
+    ['fleetTimeout', { fleetTimeout: 0 }],
+    ['maxDataBytes', { maxDataBytes: 0 }],
+    ['maxDataBytes', { maxDataBytes: '64kb' as never }],
+    ['messages', { messages: 'x' as never }],
+    ['messages.buffer', { messages: { buffer: 0 } }],
+    ['messages.bus', { messages: { bus: {} } as never }],
     ['secret', { secret: '' }],
     ['secret', { secret: [] }],
     ['secret', { secret: ['ok', 3] as never }],
@@ -184,6 +186,8 @@ describe('resolveOptions: validation', () => {
     ['cleanupBatchSize', { cleanupBatchSize: 1.5 }],
     ['cleanupBatchSize', { cleanupBatchSize: '100' as never }],
     ['mergeActiveOrder', { mergeActiveOrder: 'keep' as never }],
+    ['mergeGuestData', { mergeGuestData: true as never }],
+    ['futureCalls', { futureCalls: 1 as never }],
     ['logs', { logs: 'verbose' as never }],
     ['logs.level', { logs: { level: 'loud' as never } }],
     ['logs.logAll', { logs: { logAll: 'yes' as never } }],
@@ -210,7 +214,7 @@ describe('resolveOptions: validation', () => {
 
   it('covers every top-level option in the table', () => {
     const named = new Set(rows.map(([option]) => option.split('.')[0]));
-    const known = ['store', 'cache', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'cleanupInterval', 'cleanupBatchSize', 'mergeActiveOrder', 'logs', 'clock'];
+    const known = ['store', 'cache', 'fleet', 'fleetTimeout', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'maxDataBytes', 'cleanupInterval', 'cleanupBatchSize', 'mergeActiveOrder', 'mergeGuestData', 'logs', 'futureCalls', 'messages', 'clock'];
     expect([...named].sort()).toEqual([...known].sort());
   });
 
@@ -276,30 +280,42 @@ describe('resolveOptions: ownership', () => {
 });
 
 describe('resolveOptions: secrets and environment', () => {
-  it('refuses to start in production without a secret when cookies are used', () => {
+  it('refuses to start in production without a secret, whatever the transport (every token is tagged)', () => {
     vi.stubEnv('NODE_ENV', 'production');
     expect(() => resolveOptions({})).toThrow(SessionConfigError);
     expect(() => resolveOptions({ tokenMethod: ['bearer', 'cookie'] })).toThrow(/`secret`/);
+    expect(() => resolveOptions({ tokenMethod: 'bearer' })).toThrow(/`secret`/);
   });
 
-  it('starts in production without a secret when tokens travel only as bearer headers', () => {
+  it.each(['production', 'Production', 'PRODUCTION'])('NODE_ENV=%s is production, in any case', (value) => {
+    vi.stubEnv('NODE_ENV', value);
+    expect(() => resolveOptions({})).toThrow(/`secret` is required in production/);
+  });
+
+  it('refuses a secret under 32 bytes in production, each one of a rotation list', () => {
     vi.stubEnv('NODE_ENV', 'production');
-    expect(resolveOptions({ tokenMethod: 'bearer' }).secrets).toEqual([]);
+    const long = 'x'.repeat(32);
+    expect(resolveOptions({ secret: long }).secrets).toEqual([long]);
+    expect(() => resolveOptions({ secret: 'x'.repeat(31) })).toThrow(/at least 32 bytes/);
+    expect(() => resolveOptions({ secret: [long, 'short'] })).toThrow(/`secret`/);
+    vi.stubEnv('NODE_ENV', 'development');
+    expect(resolveOptions({ secret: 'short' }).secrets).toEqual(['short']); // development: any non-empty secret
   });
 
   it('logs everything (logAll) outside production only, as Serverpod logs all sessions in development only', () => {
     vi.stubEnv('NODE_ENV', 'production');
-    expect(resolveOptions({ secret: SECRET }).logs.logAll).toBe(false);
-    expect(resolveOptions({ secret: SECRET, logs: { logAll: true } }).logs.logAll).toBe(true);
+    expect(resolveOptions({ secret: LONG_SECRET }).logs.logAll).toBe(false);
+    expect(resolveOptions({ secret: LONG_SECRET, logs: { logAll: true } }).logs.logAll).toBe(true);
     vi.stubEnv('NODE_ENV', 'development');
     expect(resolveOptions({ secret: SECRET }).logs.logAll).toBe(true);
     expect(resolveOptions({ secret: SECRET, logs: { logAll: false } }).logs.logAll).toBe(false);
   });
 
-  it('makes cookies Secure by default in production, and allows SameSite=None then', () => {
+  it('leaves Secure to each request unless told (production, or a secure request), and SameSite=None needs it said', () => {
     vi.stubEnv('NODE_ENV', 'production');
-    expect(resolveOptions({ secret: SECRET }).cookie.secure).toBe(true);
-    expect(resolveOptions({ secret: SECRET, cookie: { sameSite: 'none' } }).cookie.sameSite).toBe('none');
+    expect(resolveOptions({ secret: LONG_SECRET }).cookie.secure).toBe('auto');
+    expect(() => resolveOptions({ secret: LONG_SECRET, cookie: { sameSite: 'none' } })).toThrow(/cookie\.sameSite/);
+    expect(resolveOptions({ secret: LONG_SECRET, cookie: { sameSite: 'none', secure: true } }).cookie.sameSite).toBe('none');
   });
 
   it('in development, signs with a random secret and warns SOJOURN_NO_SECRET once per process', async () => {
@@ -307,11 +323,10 @@ describe('resolveOptions: secrets and environment', () => {
     vi.resetModules(); // the warning is once per process: start from a fresh module
     const fresh = await import('../lib/options.js');
 
-    expect(await sojournWarnings(() => fresh.resolveOptions({ tokenMethod: 'bearer' }))).toEqual([]);
     let first: readonly string[] = [];
     const warnings = await sojournWarnings(() => {
       first = fresh.resolveOptions(undefined).secrets;
-      fresh.resolveOptions({ tokenMethod: 'cookie' });
+      fresh.resolveOptions({ tokenMethod: 'bearer' });
     });
     expect(warnings.map((w) => w.code)).toEqual(['SOJOURN_NO_SECRET']);
     expect(first).toHaveLength(1);

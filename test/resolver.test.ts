@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import { sign } from 'cookie-signature';
+import { v4 as uuidv4 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
 import { SessionStoreError, lruCache } from 'sojourn';
 import { countingCache, countingStore, world } from './helpers/counting.js';
+import { unknownToken } from './helpers/http.js';
+import { TEST_SECRET } from './helpers/records.js';
 import { captureWarnings } from './helpers/warnings.js';
 
 const MIN = 60_000;
 const secret = () => randomBytes(32).toString('base64url');
-const validShapedToken = () => `${uuidv7()}.${secret()}`;
+/** A token this server could have issued (tagged under its secret) that no store knows. */
+const validShapedToken = () => unknownToken(TEST_SECRET);
+/** A real id with another secret, tagged under the server secret: only someone holding that secret could make it. */
+const taggedForgery = (id: string) => sign(`${id}.${secret()}`, TEST_SECRET);
 
 describe('getSessionFromToken: junk never reaches a cache or the store', () => {
   const good = validShapedToken();
@@ -18,10 +24,12 @@ describe('getSessionFromToken: junk never reaches a cache or the store', () => {
     ['one char long', `${good}A`],
     ['no dot', good.replace('.', 'x')],
     ['dot elsewhere', `${good.slice(0, 35)}.${good.slice(35, 36)}${good.slice(37)}`],
-    ['uuid v4 id', `${uuidv4()}.${secret()}`],
-    ['upper-case id', `${good.slice(0, 36).toUpperCase()}.${good.slice(37)}`],
-    ['secret with invalid last char', `${good.slice(0, -1)}B`],
+    ['uuid v4 id', sign(`${uuidv4()}.${secret()}`, TEST_SECRET)],
+    ['upper-case id', sign(`${good.slice(0, 36).toUpperCase()}.${good.slice(37, 80)}`, TEST_SECRET)],
+    ['tag with invalid last char', `${good.slice(0, -1)}B`],
     ['secret with a non-base64url char', `${good.slice(0, 40)}+${good.slice(41)}`],
+    ['a made-up token of the exact shape (tagged under another secret)', unknownToken('guessed secret')],
+    ['an untagged sojourn 0.1 bearer token', good.slice(0, 80)],
     ['bearer prefix kept', `Bearer ${good}`.slice(0, good.length)],
     ['surrounding space', ` ${good.slice(1)}`],
     ['not a string (number)', 42],
@@ -64,10 +72,18 @@ describe('getSessionFromToken: unknown, forged, expired', () => {
     expect(store.calls.get).toBe(1);
   });
 
-  it('a forged secret for a real id is refused, and the real owner still gets in (warm cache)', async () => {
+  it('a forged secret for a real id is refused before any I/O (its tag does not match)', async () => {
+    const { manager, store, cache } = world();
+    const { session } = await manager.createAnonymousSession();
+    cache.reset();
+    await expect(manager.getSessionFromToken(`${session.id}.${secret()}.${'A'.repeat(43)}`)).resolves.toBeUndefined();
+    expect([store.calls.get, cache.calls.get]).toEqual([0, 0]);
+  });
+
+  it('a forged secret under a valid tag is refused, and the real owner still gets in (warm cache)', async () => {
     const { manager, store } = world();
     const { token, session } = await manager.createAnonymousSession();
-    const forged = `${session.id}.${secret()}`;
+    const forged = taggedForgery(session.id);
     expect(forged).not.toBe(token);
     for (let i = 0; i < 10; i++) await expect(manager.getSessionFromToken(forged)).resolves.toBeUndefined();
     const owner = await manager.getSessionFromToken(token);
@@ -79,7 +95,7 @@ describe('getSessionFromToken: unknown, forged, expired', () => {
     const { manager, store } = world();
     const { token, session } = await manager.createAnonymousSession();
     await manager.clearCache();
-    await expect(manager.getSessionFromToken(`${session.id}.${secret()}`)).resolves.toBeUndefined();
+    await expect(manager.getSessionFromToken(taggedForgery(session.id))).resolves.toBeUndefined();
     expect(store.calls.get).toBe(1);
     expect((await manager.getSessionFromToken(token))?.id).toBe(session.id);
     // and the owner's lookup warmed the cache: the next one reads nothing
@@ -284,6 +300,7 @@ describe('getSessionFromToken: the cache chain', () => {
   });
 
   it('a rejecting cache counts as a miss', async () => {
+    captureWarnings('SOJOURN_CACHE_DOWN');
     const cache = countingCache();
     const { manager, store } = world({}, { cache });
     const { token, session } = await manager.createAnonymousSession();
@@ -293,6 +310,7 @@ describe('getSessionFromToken: the cache chain', () => {
   });
 
   it('a cache that does not answer in time is a miss: the lookup answers within cacheTimeout + slack', async () => {
+    captureWarnings('SOJOURN_CACHE_DOWN');
     const cacheTimeout = 150;
     const cache = countingCache();
     const { manager, store } = world({ cacheTimeout }, { cache });
@@ -308,6 +326,7 @@ describe('getSessionFromToken: the cache chain', () => {
   });
 
   it('a cache that only reads slowly is a miss within cacheTimeout + slack', async () => {
+    captureWarnings('SOJOURN_CACHE_DOWN');
     const cacheTimeout = 150;
     const inner = countingCache();
     // slow reads, normal writes: a cache whose reads time out

@@ -70,7 +70,7 @@ export function resolveCookie(value: unknown): ResolvedCookie {
   const c = optionGroup('cookie', value, COOKIE_KEYS) as CookieOptions;
   const name = text('name', c.name, 'session')!;
   if (!TOKEN_CHARS.test(name)) throw new SessionConfigError('cookie.name', 'is not a valid cookie name');
-  const sameSite = c.sameSite ?? 'lax';
+  const sameSite = c.sameSite === undefined ? 'lax' : c.sameSite;
   if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
     throw new SessionConfigError('cookie.sameSite', "must be 'lax', 'strict' or 'none'");
   }

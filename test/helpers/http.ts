@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from 'cookie-signature';
 import { v7 as uuidv7 } from 'uuid';
+import { createTokenCodec } from '../../lib/token/codec.js';
 
 interface HasHeaders {
   readonly headers: Record<string, string | string[] | undefined>;
@@ -33,19 +34,27 @@ export function cookieAttributes(setCookie: string): Record<string, string | tru
   return attributes;
 }
 
-/** The decoded cookie value of a Set-Cookie line (`s:<token>.<signature>`). */
+/** The decoded cookie value of a Set-Cookie line: the token itself. */
 export function cookieValue(setCookie: string): string {
   return decodeURIComponent(cookiePair(setCookie).slice(cookiePair(setCookie).indexOf('=') + 1));
 }
 
-/** A `Cookie` request header carrying `token` signed the way sojourn (and express-session) signs it. */
-export function signedCookie(token: string, secret: string, name = 'session'): string {
-  return `${name}=${encodeURIComponent(`s:${sign(token, secret)}`)}`;
+/** A `Cookie` request header carrying `token`, as a browser sends back what sojourn set. */
+export function tokenCookie(token: string, name = 'session'): string {
+  return `${name}=${encodeURIComponent(token)}`;
 }
 
-/** A token shaped exactly like a real one (`<uuid v7>.<32 bytes base64url>`) that no store knows. */
-export function unknownToken(): string {
-  return `${uuidv7()}.${randomBytes(32).toString('base64url')}`;
+/**
+ * A token of the exact shape, tagged under `secret`, that no store knows: what a server holding
+ * `secret` could have issued (a session since cleaned up). Under another secret: a made-up token.
+ */
+export function unknownToken(secret: string): string {
+  return sign(`${uuidv7()}.${randomBytes(32).toString('base64url')}`, secret);
+}
+
+/** The id and secret of `token` (any shape), verified under `secrets` (`undefined`: not ours). */
+export function verifyToken(token: string, ...secrets: string[]): string | undefined {
+  return createTokenCodec(secrets).verify(token)?.id;
 }
 
 export interface Deferred<T> {

@@ -6,10 +6,11 @@
 import { createServer } from 'node:http';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createSessionManager, lruCache, memoryStore, SessionStoreError, type SessionCache, type SessionStore } from '../../lib/index.js';
+import { createSessionManager, lruCache, memoryStore, SessionStoreError, type SessionCache, type SessionFleet, type SessionStore } from '../../lib/index.js';
+import { captureWarnings } from '../helpers/warnings.js';
 import { resolveOptions } from '../../lib/options.js';
-import { postgresStore } from '../../lib/postgres.js';
-import { redisCache, redisStore } from '../../lib/redis.js';
+import { postgresFleet, postgresStore } from '../../lib/postgres.js';
+import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
 import { connectRedis, eventually, sharedRedis, startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis.js';
 import { app } from '../redis/apps.js';
 import { client, listen } from './client.js';
@@ -17,6 +18,7 @@ import { report, round, size } from './figures.js';
 import { bearer, login, type Node } from './fleet.js';
 import { startLoad, type Load } from './load.js';
 import { pgCluster, type PgCluster } from './pg-cluster.js';
+import { TEST_SECRET } from '../helpers/records.js';
 
 const BEFORE_MS = size(1_500, 3_000);
 const DOWN_MS = 5_000;
@@ -27,11 +29,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const warnings: string[] = [];
-const onWarning = (warning: Error & { code?: string }) => warnings.push(warning.code ?? warning.message);
-
-async function node(store: SessionStore, cache: SessionCache[], redis = undefined as never): Promise<Node> {
-  const manager = createSessionManager({ store, cache, tokenMethod: 'bearer', cleanupInterval: false, storeTimeout: '2s' });
+async function node(store: SessionStore, cache: SessionCache[], fleet: SessionFleet, redis = undefined as never): Promise<Node> {
+  const manager = createSessionManager({ secret: TEST_SECRET, store, cache, fleet, tokenMethod: 'bearer', cleanupInterval: false, storeTimeout: '2s' });
   await manager.start();
   const server = createServer(app(manager));
   const n: Node = { manager, server, redis, pool: undefined, http: client(await listen(server), { sockets: 16 }) };
@@ -47,9 +46,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** before → (fault) during → (restart) recovering → after; returns the load for checks. */
 async function underLoad(nodes: Node[], fault: () => Promise<void>, restart: () => Promise<void>, recovered: () => Promise<boolean>) {
-  process.on('warning', onWarning);
-  cleanups.push(() => void process.off('warning', onWarning));
-  warnings.length = 0;
   const load = await startLoad(nodes);
   cleanups.push(() => load.stop());
   await sleep(BEFORE_MS);
@@ -70,6 +66,7 @@ async function underLoad(nodes: Node[], fault: () => Promise<void>, restart: () 
 
 describe('the Redis CACHE server is killed under load, kept down 5 s, restarted', () => {
   it('0 failed requests (degraded to the store), and the cache is used again by itself', async () => {
+    const warnings = captureWarnings();
     let extra: RedisServer | undefined = await startRedisServer();
     cleanups.push(() => extra?.stop('SIGKILL'));
     const prefix = uniquePrefix('rel-cache-fault');
@@ -77,7 +74,8 @@ describe('the Redis CACHE server is killed under load, kept down 5 s, restarted'
     const nodes = await Promise.all(
       [0, 1].map(async () => {
         const cacheClient = await connectRedis(extra!.url);
-        return node(redisStore({ client: storeClient, prefix }), [lruCache(), redisCache({ client: cacheClient, prefix: `${prefix}cache:` })], cacheClient as never);
+        const caches = [lruCache(), redisCache({ client: cacheClient, prefix: `${prefix}cache:` })];
+        return node(redisStore({ client: storeClient, prefix }), caches, redisFleet({ client: storeClient, prefix }), cacheClient as never);
       }),
     );
     const port = extra.port;
@@ -85,28 +83,30 @@ describe('the Redis CACHE server is killed under load, kept down 5 s, restarted'
       nodes,
       () => extra!.stop('SIGKILL'),
       async () => void (extra = await startRedisServer(port)),
-      async () => nodes.every((n) => n.redis.isReady) && warnings.includes('SOJOURN_CACHE_RECOVERED'),
+      async () => nodes.every((n) => n.redis.isReady) && warnings.codes.includes('SOJOURN_CACHE_RECOVERED'),
     );
     const all = Object.values(load.byPhase);
     const failed = all.reduce((s, o) => s + o.requests - o.ok, 0);
-    report('fault: redis cache killed', { downMs, recoveredMs, byPhase: load.byPhase, failed, warnings: [...new Set(warnings)] });
+    report('fault: redis cache killed', { downMs, recoveredMs, byPhase: load.byPhase, failed, warnings: [...new Set(warnings.codes)] });
     expect(failed).toBe(0);
     expect(load.byPhase.during!.requests).toBeGreaterThan(50);
-    expect(warnings).toContain('SOJOURN_CACHE_DOWN');
-    expect(warnings).toContain('SOJOURN_CACHE_RECOVERED');
+    expect(warnings.codes).toContain('SOJOURN_CACHE_DOWN');
+    expect(warnings.codes).toContain('SOJOURN_CACHE_RECOVERED');
+    expect([...new Set(warnings.codes)].sort()).toEqual(['SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED']);
     expect(all.reduce((s, o) => s + o.silentlyEmpty, 0)).toBe(0);
   }, 60_000);
 });
 
 describe('the Redis STORE server is killed under load, kept down 5 s, restarted', () => {
   it('clean 503s through Express while it is down, serves again without an app restart; without persistence every session is lost', async () => {
+    const warnings = captureWarnings();
     let extra: RedisServer | undefined = await startRedisServer();
     cleanups.push(() => extra?.stop('SIGKILL'));
     const prefix = uniquePrefix('rel-store-fault');
     const nodes = await Promise.all(
       [0, 1].map(async () => {
         const c = await connectRedis(extra!.url);
-        return node(redisStore({ client: c, prefix }), [lruCache(), redisCache({ client: c, prefix: `${prefix}cache:` })], c as never);
+        return node(redisStore({ client: c, prefix }), [lruCache(), redisCache({ client: c, prefix: `${prefix}cache:` })], redisFleet({ client: c, prefix }), c as never);
       }),
     );
     const port = extra.port;
@@ -120,7 +120,8 @@ describe('the Redis STORE server is killed under load, kept down 5 s, restarted'
     // Sessions from before the fault: Redis ran without persistence, so all of them are gone.
     let lost = 0;
     for (const token of load.tokens) if (JSON.parse((await nodes[1]!.http.send('GET', '/me', bearer(token))).body).user === null) lost++;
-    report('fault: redis store killed (no persistence)', { downMs, recoveredMs, byPhase: load.byPhase, sessionsBefore: load.tokens.length, sessionsLost: lost });
+    report('fault: redis store killed (no persistence)', { downMs, recoveredMs, byPhase: load.byPhase, sessionsBefore: load.tokens.length, sessionsLost: lost, warnings: [...new Set(warnings.codes)] });
+    expect(warnings.codes).toContain('SOJOURN_FLEET_DOWN');
     expect(before!.requests).toBe(before!.ok);
     expect(during!.unavailable).toBeGreaterThan(0);
     expect(during!.otherErrors + during!.networkErrors + during!.silentlyEmpty).toBe(0);
@@ -133,6 +134,7 @@ describe('the PostgreSQL STORE is crashed under load (pg_ctl stop -m immediate),
   let cluster: PgCluster | undefined;
 
   it('clean 503s while it is down, serves again without an app restart, and no acknowledged write is lost', async () => {
+    const warnings = captureWarnings();
     cluster = await pgCluster();
     cleanups.push(() => cluster?.remove());
     const table = `rel_fault_${Date.now()}`;
@@ -143,7 +145,7 @@ describe('the PostgreSQL STORE is crashed under load (pg_ctl stop -m immediate),
         cleanups.push(() => pool.end());
         const store = postgresStore({ pool, table });
         await store.migrate();
-        return node(store, [lruCache()]);
+        return node(store, [lruCache()], postgresFleet({ pool, channel: table }));
       }),
     );
     const { load, downMs, recoveredMs } = await underLoad(
@@ -173,7 +175,8 @@ describe('the PostgreSQL STORE is crashed under load (pg_ctl stop -m immediate),
       await check.end();
     }
     const { before, during, after } = load.byPhase as Record<string, Load['byPhase'][string]>;
-    report('fault: postgres store crashed', { downMs, recoveredMs, byPhase: load.byPhase, acknowledgedWrites: acknowledged, writesLost: lost, sessionsBefore: load.tokens.length, sessionsLost });
+    report('fault: postgres store crashed', { downMs, recoveredMs, byPhase: load.byPhase, acknowledgedWrites: acknowledged, writesLost: lost, sessionsBefore: load.tokens.length, sessionsLost, warnings: [...new Set(warnings.codes)] });
+    expect(warnings.codes).toContain('SOJOURN_FLEET_DOWN');
     expect(before!.requests).toBe(before!.ok);
     expect(during!.unavailable).toBeGreaterThan(0);
     expect(during!.otherErrors + during!.networkErrors + during!.silentlyEmpty).toBe(0);
@@ -194,9 +197,9 @@ describe('a store that hangs', () => {
   }
 
   it('is bounded by storeTimeout (default 5 s): SessionStoreError whose cause says it timed out, 503 through Express', async () => {
-    expect(resolveOptions({ tokenMethod: 'bearer' }).storeTimeout).toBe(5_000);
+    expect(resolveOptions({ secret: TEST_SECRET, tokenMethod: 'bearer' }).storeTimeout).toBe(5_000);
     const store = hangingStore();
-    const manager = createSessionManager({ store, cache: false, tokenMethod: 'bearer', cleanupInterval: false, storeTimeout: 300 });
+    const manager = createSessionManager({ secret: TEST_SECRET, store, cache: false, tokenMethod: 'bearer', cleanupInterval: false, storeTimeout: 300 });
     const server = createServer(app(manager));
     const http = client(await listen(server));
     cleanups.push(async () => {

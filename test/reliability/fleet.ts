@@ -1,18 +1,19 @@
 /**
  * Two (or more) instances of one application over a shared backend, each with its own manager,
  * own clients and own HTTP server on loopback: the set-ups the README recommends.
- * - `redis`: `redisStore` + `[lruCache(), redisCache()]` on one Redis.
- * - `postgres`: `postgresStore` + `[lruCache(), redisCache()]` (PostgreSQL durable, Redis shared cache).
+ * - `redis`: `redisStore` + `[lruCache(), redisCache()]` + `redisFleet` on one Redis.
+ * - `postgres`: `postgresStore` + `[lruCache(), redisCache()]` + `redisFleet` (PostgreSQL durable, Redis shared).
  */
 import { createServer, type Server } from 'node:http';
 import type pg from 'pg';
 import { createSessionManager, lruCache, type SessionManager, type SessionOptions, type SessionStore } from '../../lib/index.js';
 import { postgresStore } from '../../lib/postgres.js';
-import { redisCache, redisStore } from '../../lib/redis.js';
+import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
 import { connectRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
 import { newPool, uniqueTable } from '../helpers/postgres.js';
 import { app } from '../redis/apps.js';
 import { client, listen, type Client } from './client.js';
+import { TEST_SECRET } from '../helpers/records.js';
 
 export type Backend = 'redis' | 'postgres';
 
@@ -48,8 +49,10 @@ export async function fleet(backend: Backend, { size = 2, redisUrl, postgresUrl,
     const redis = await connectRedis(redisUrl);
     const pool = backend === 'postgres' ? newPool({ connectionString: postgresUrl, max: 10 }) : undefined;
     const manager = createSessionManager({
+      secret: TEST_SECRET,
       store: await store(redis, pool),
       cache: [lruCache(), redisCache({ client: redis, prefix: `${prefix}cache:` })],
+      fleet: redisFleet({ client: redis, prefix }),
       tokenMethod: 'bearer',
       cleanupInterval: false,
       ...options,

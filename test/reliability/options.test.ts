@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lruCache, memoryStore, SessionConfigError, sessionMiddleware, type SessionOptions } from '../../lib/index.js';
+import { lruCache, memoryFleet, memoryStore, SessionConfigError, sessionMiddleware, type SessionOptions } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options.js';
 import { report, size } from './figures.js';
 
@@ -28,7 +28,8 @@ const isBool = (v: unknown) => typeof v === 'boolean';
 const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
 const hasAll = (v: unknown, methods: string[]) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
 const STORE_METHODS = ['get', 'create', 'update', 'delete', 'deleteByUser', 'deleteByActiveOrderId', 'listByUser', 'deleteExpired'];
-const CACHE_METHODS = ['get', 'set', 'setMissing', 'delete', 'clear'];
+const CACHE_METHODS = ['get', 'set', 'delete', 'clear']; // setMissing is optional
+const FLEET_METHODS = ['start', 'publish', 'subscribe', 'lock', 'close'];
 
 const durationish = fc.oneof(
   fc.double(),
@@ -47,6 +48,9 @@ const nested = (group: 'cookie' | 'logs', key: string, base: Record<string, unkn
 const ROWS: Row[] = [
   ['store', top('store'), (v) => hasAll(v, STORE_METHODS), fc.oneof(methodsObject(STORE_METHODS), fc.constant(memoryStore()))],
   ['cache', top('cache'), (v) => v === false || (Array.isArray(v) ? v : [v]).every((c) => hasAll(c, CACHE_METHODS)), fc.oneof(methodsObject(CACHE_METHODS), fc.constant(lruCache()), fc.constant([lruCache(), {}]), fc.constant(true))],
+  ['fleet', top('fleet'), (v) => hasAll(v, FLEET_METHODS), fc.oneof(methodsObject(FLEET_METHODS), fc.constant(memoryFleet()))],
+  ['fleetTimeout', top('fleetTimeout'), isDuration(1), durationish],
+  ['maxDataBytes', top('maxDataBytes'), (v) => Number.isSafeInteger(v) && (v as number) >= 1, fc.oneof(fc.integer(), fc.double(), fc.constantFrom('64kb', 2 ** 53))],
   ['secret', top('secret'), (v) => isText(v) || (Array.isArray(v) && v.length > 0 && v.every(isText)), fc.oneof(fc.array(fc.oneof(fc.string(), fc.integer())), fc.string())],
   ['tokenMethod', top('tokenMethod'), (v) => {
     const m = typeof v === 'string' ? [v] : v;
@@ -62,6 +66,7 @@ const ROWS: Row[] = [
   ['cleanupInterval', top('cleanupInterval'), (v) => v === false || isDuration(1_000)(v), fc.oneof(durationish, fc.boolean())],
   ['cleanupBatchSize', top('cleanupBatchSize'), (v) => Number.isSafeInteger(v) && (v as number) >= 1, fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53))],
   ['mergeActiveOrder', top('mergeActiveOrder'), isFn, fc.constant(() => undefined)],
+  ['mergeGuestData', top('mergeGuestData'), isFn, fc.constant(() => undefined)],
   ['clock', top('clock'), isFn, fc.constant(Date.now)],
   ['cookie.name', nested('cookie', 'name'), (v) => typeof v === 'string' && TOKEN_CHARS.test(v), fc.oneof(fc.string(), fc.constantFrom('sid', 'my sid', 'a;b', ''))],
   ['cookie.path', nested('cookie', 'path'), isText, fc.string()],

@@ -6,8 +6,9 @@
  * - thousands of concurrent writes of different fields of shared sessions: none lost;
  * - one client's concurrent first requests (no token yet) that all write.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventually, keysUnder } from '../helpers/redis.js';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { tolerateWarnings } from '../helpers/warnings.js';
+import { keysUnder } from '../helpers/redis.js';
 import { report, size } from './figures.js';
 import { bearer, fleet, login, pool, type Backend, type Fleet } from './fleet.js';
 
@@ -17,6 +18,9 @@ const FIRST = size(20, 50);
 // The full form's 10,000 writes through PostgreSQL take 15-22 s on the 2-core machines: the
 // default 20 s would time out a run in which nothing was lost.
 const WRITES_TIMEOUT = size(20_000, 90_000);
+
+// Under this load a 2-core machine can answer a Redis cache call in more than cacheTimeout.
+beforeEach(() => tolerateWarnings('SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED'));
 
 const fleets: Fleet[] = [];
 afterAll(async () => {
@@ -55,15 +59,9 @@ describe.each(['redis', 'postgres'] as Backend[])('races on %s', (backend) => {
     for (const token of tokens) {
       if (await f.inspect.get(token.slice(0, 36))) inStore++;
     }
-    // Each instance refuses every token (the change feed is asynchronous: allow it 2 s to arrive).
+    // Each instance refuses every token: every logout was confirmed by every instance before it answered.
     for (const node of f.nodes) {
-      for (const token of tokens) {
-        try {
-          await eventually(async () => (await node.manager.getSessionFromToken(token)) === undefined, 2_000);
-        } catch {
-          accepted++;
-        }
-      }
+      for (const token of tokens) if ((await node.manager.getSessionFromToken(token)) !== undefined) accepted++;
     }
     const httpAccepted = (await pool(tokens.length, 16, async (i) => JSON.parse((await b.http.send('GET', '/me', bearer(tokens[i]!))).body).user)).filter(Boolean).length;
     report(`logout vs write, ${backend}`, { races: RACES, ...outcomes, resurrectedInStore: inStore, acceptedByAnInstance: accepted + httpAccepted, raceMs });

@@ -1,3 +1,4 @@
+import { warningsDuring } from '../helpers/warnings.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryStore } from '../../lib/stores/memory.js';
 import { storeContract } from '../contract/store.js';
@@ -57,19 +58,6 @@ describe('memoryStore', () => {
   });
 
   describe('production warning', () => {
-    async function warningsDuring(run: () => void): Promise<NodeJS.ErrnoException[]> {
-      const seen: NodeJS.ErrnoException[] = [];
-      const listener = (warning: Error) => seen.push(warning as NodeJS.ErrnoException);
-      process.on('warning', listener);
-      try {
-        run();
-        await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
-      } finally {
-        process.off('warning', listener);
-      }
-      return seen.filter((w) => w.code?.startsWith('SOJOURN_'));
-    }
-
     it('warns SOJOURN_MEMORY_STORE when NODE_ENV is production', async () => {
       vi.stubEnv('NODE_ENV', 'production');
       const warnings = await warningsDuring(() => memoryStore());

@@ -4,7 +4,7 @@ import { createSessionManager } from '../../lib/manager.js';
 import { redisCache, redisStore } from '../../lib/redis.js';
 import { storeContract } from '../contract/store.js';
 import { connectRedis, eventually, keysUnder, sharedRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
-import { makeRecord } from '../helpers/records.js';
+import { makeRecord, TEST_SECRET } from '../helpers/records.js';
 
 // The contract's records expire in January 2026 (fixed test times); with native expiry Redis
 // would drop them on arrival, so the contract runs with it off and the checks below cover it.
@@ -75,6 +75,7 @@ describe('redis store on Redis', () => {
     const client = await sharedRedis();
     const prefix = uniquePrefix('rest');
     const manager = createSessionManager({
+      secret: TEST_SECRET,
       store: redisStore({ client, prefix }),
       cache: redisCache({ client, prefix: `${prefix}cache:` }),
       cleanupInterval: false,

@@ -17,11 +17,11 @@ queueContract('postgres', async () => {
 
 describe('queue factories', () => {
   it('redisQueue refuses a missing client and fails fast when the client is not ready', async () => {
-    expect(() => redisQueue({} as never)).toThrow(/redisQueue option `client`/);
+    expect(() => redisQueue({} as never)).toThrow(/redisQueue\.client/);
     const client = await connectRedis();
     const queue = redisQueue({ client });
     await client.close();
-    await expect(queue.size()).rejects.toThrow(/redis queue: the redis client is not connected/);
+    await expect(queue.size()).rejects.toThrow(/redisQueue: the redis client is not connected/);
   });
 
   it('postgresQueue validates its options and can create its table on first use', async () => {

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lruCache } from '../../lib/caches/lru.js';
 import { createSessionManager, type SessionManager } from '../../lib/manager.js';
-import { redisCache, redisStore } from '../../lib/redis.js';
+import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
 import { sharedRedis, uniquePrefix } from '../helpers/redis.js';
 import { bearer, closeHarnesses, closedWith, connect, connected, harness } from './harness.js';
+import { TEST_SECRET } from '../helpers/records.js';
 
 /** Two instances on one real Redis: the socket lives on A, the revoke happens on B. */
 const managers: SessionManager[] = [];
@@ -17,12 +18,14 @@ async function fleet(): Promise<[SessionManager, SessionManager]> {
   const prefix = uniquePrefix('ws-fleet');
   const make = async () => {
     const m = createSessionManager({
+      secret: TEST_SECRET,
       store: redisStore({ client, prefix }),
       cache: [lruCache(), redisCache({ client, prefix: `${prefix}cache:` })],
+      fleet: redisFleet({ client, prefix }),
       tokenMethod: 'bearer',
       cleanupInterval: false,
     });
-    await m.start(); // listening to the change feed
+    await m.start(); // the fleet listens
     managers.push(m);
     return m;
   };

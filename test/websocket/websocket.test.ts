@@ -95,9 +95,10 @@ describe('websocketSessions: the upgrade', () => {
     const m = manager({ logs: { sink: (log) => void logs.push(log), logAll: true } });
     const { token } = await m.createNewAuthenticatedSession({ id: 'cy' }, 'password');
     const plain = await harness(m, { require: 'user' });
-    expect(await connect(`${plain.url}/live?token=${token}`)).toMatchObject({ status: 401 });
+    const query = `token=${encodeURIComponent(token)}`; // the tag is base64: `+` and `/` must be encoded in a URL
+    expect(await connect(`${plain.url}/live?${query}`)).toMatchObject({ status: 401 });
     const opted = await harness(m, { require: 'user', queryParam: 'token' });
-    const { ws, greeting } = await connected(`${opted.url}/live?token=${token}`);
+    const { ws, greeting } = await connected(`${opted.url}/live?${query}`);
     expect(greeting.user).toEqual({ id: 'cy' });
     const gone = once(ws, 'close');
     ws.close();
