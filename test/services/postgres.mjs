@@ -2,7 +2,7 @@
 // with apt as root when there is none), initdb as the `postgres` user when we are root (initdb
 // refuses root), the postmaster run in the foreground as our child and listed for the watchdog.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchownSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { aptInstall, freePort, IS_ROOT, tail, waitFor } from './system.mjs';
@@ -66,6 +66,7 @@ function postgresHandle(server) {
 async function launch(server) {
   const log = join(server.dir, 'postgres.log');
   const fd = openSync(log, 'a');
+  if (IS_ROOT) fchownSync(fd, server.user.uid, server.user.gid); // every path of the server is its user's
   try {
     const child = spawn(join(server.bin, 'postgres'), server.args, { ...server.user, cwd: server.dir, detached: true, stdio: ['ignore', fd, fd] });
     // SIGQUIT is an immediate shutdown: the postmaster takes its backends down with it.
