@@ -10,7 +10,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/redis.ts', 'test/setup/postgres.ts'],
+    globalSetup: ['test/setup/services.ts'],
     setupFiles: ['test/setup/warnings.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,

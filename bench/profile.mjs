@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort, startRedis } from './services.mjs';
+import { freePort, startRedisServer } from '../test/services/index.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,7 +32,7 @@ if (values.summary) {
 
 async function profile(variant, seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'sojourn-prof-'));
-  const redis = /redis|chain/.test(variant) ? await startRedis() : undefined;
+  const redis = /redis|chain/.test(variant) ? await startRedisServer() : undefined;
   const port = await freePort();
   const child = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), [variant, String(port)], {
     execArgv: ['--cpu-prof', '--cpu-prof-dir', dir],
@@ -54,7 +54,7 @@ async function profile(variant, seconds) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
-    redis?.stop();
+    await redis?.stop();
   }
   const name = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   return join(dir, name);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import express from 'express';
-import { startPostgres, startRedis } from './services.mjs';
+import { startPostgres, startRedisServer } from '../test/services/index.mjs';
 
 const { values } = parseArgs({ options: { chain: { type: 'boolean', default: false } } });
 const dist = process.env.SOJOURN_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
@@ -96,7 +96,7 @@ if (values.chain) {
   } else {
     const services = [];
     try {
-      const redis = await startRedis();
+      const redis = await startRedisServer();
       services.push(redis);
       const postgres = await startPostgres();
       services.push(postgres);
@@ -112,7 +112,7 @@ if (values.chain) {
       await client.close?.();
       await pool.end();
     } finally {
-      for (const service of services) service.stop();
+      await Promise.all(services.map((service) => service.stop()));
     }
   }
 }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { VARIANTS } from './server.mjs';
-import { freePort, startPostgres, startRedis } from './services.mjs';
+import { freePort, startPostgres, startRedisServer } from '../test/services/index.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -82,7 +82,7 @@ async function main() {
   const needsRedis = chosen.some((v) => /redis|chain/.test(v));
   const needsPg = chosen.includes('sojourn-chain');
   const env = { ...process.env, NODE_ENV: 'development' };
-  if (needsRedis) env.BENCH_REDIS_URL = await startService('Redis', startRedis);
+  if (needsRedis) env.BENCH_REDIS_URL = await startService('Redis', startRedisServer);
   if (needsPg) env.BENCH_PG_URL = await startService('PostgreSQL', startPostgres);
 
   const servers = [];
@@ -259,23 +259,23 @@ function log(message) {
   console.error(`[bench] ${message}`);
 }
 
-function cleanUp() {
+function stopServers() {
   for (const child of children) {
     children.delete(child);
     child.kill('SIGTERM');
   }
-  for (const service of services.splice(0)) {
-    try {
-      service.stop();
-    } catch (error) {
-      console.error(`[bench] stopping a service failed: ${error.message}`);
-    }
-  }
 }
 
+async function cleanUp() {
+  stopServers();
+  const stopped = await Promise.allSettled(services.splice(0).map((service) => service.stop()));
+  for (const { reason } of stopped.filter((result) => result.status === 'rejected')) console.error(`[bench] stopping a service failed: ${reason.message}`);
+}
+
+// Redis and PostgreSQL go with this process however it ends (test/services/watchdog.mjs).
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    cleanUp();
+    stopServers();
     process.exit(130);
   });
 }
@@ -286,5 +286,5 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  cleanUp();
+  await cleanUp();
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort, startPostgres, startRedis } from './services.mjs';
+import { freePort, startPostgres, startRedisServer } from '../test/services/index.mjs';
 
 const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
@@ -58,7 +58,7 @@ export async function eachVariant(variants, env, count, label) {
   };
   const results = new Map();
   try {
-    if (variants.some((v) => /redis|chain/.test(v))) env.BENCH_REDIS_URL = await start(startRedis);
+    if (variants.some((v) => /redis|chain/.test(v))) env.BENCH_REDIS_URL = await start(startRedisServer);
     if (variants.some((v) => /chain/.test(v))) env.BENCH_PG_URL = await start(startPostgres);
     const queue = [...variants];
     const workers = Array.from({ length: Math.min(queue.length, Math.max(1, cpus().length)) }, async () => {
@@ -69,7 +69,7 @@ export async function eachVariant(variants, env, count, label) {
     });
     await Promise.all(workers);
   } finally {
-    for (const service of services) service.stop();
+    await Promise.all(services.map((service) => service.stop()));
   }
   return results;
 }

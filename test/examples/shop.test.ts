@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createShop } from '../../examples/shop/shop.js';
+import { freePort } from '../services/index.mjs';
 
 describe('examples/shop', () => {
   it('keeps a guest cart through login, merges it into the customer order, and forgets it on logout', async () => {
@@ -60,12 +60,3 @@ describe('examples/shop', () => {
     }
   }, 30_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}

@@ -4,7 +4,7 @@ import { afterAll, inject } from 'vitest';
 import { postgresStore, type PostgresStore, type PostgresStoreOptions } from '../../lib/postgres.js';
 
 /**
- * The throwaway server of test/setup/postgres.ts. Every pool made here is ended after the file's
+ * The throwaway server of test/setup/services.ts. Every pool made here is ended after the file's
  * tests; every store gets its own table, so each `freshStore()` starts empty.
  */
 const pools: pg.Pool[] = [];

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
 import { afterAll, inject } from 'vitest';
 
-export { startRedisServer, type RedisServer } from './redis-server.js';
+export { startRedisServer, type RedisServer } from '../services/index.mjs';
 
 export type TestRedisClient = ReturnType<typeof createClient>;
 
 /**
- * Clients on the throwaway server of test/setup/redis.ts (or any other). Every client made here
+ * Clients on the throwaway server of test/setup/services.ts (or any other). Every client made here
  * is closed after the file's tests; every store and cache gets a unique prefix, so each starts
  * empty without a FLUSH.
  */
