@@ -6,6 +6,7 @@ import { postgresQueue } from '../../lib/postgres.js';
 import { redisQueue } from '../../lib/redis.js';
 import { postgresUrl, sharedPool, uniqueTable } from '../helpers/postgres.js';
 import { connectRedis, eventually, redisUrl, sharedRedis, uniquePrefix } from '../helpers/redis.js';
+import { report } from '../reliability/figures.js';
 
 /**
  * Several instances on one queue, in real time (short polls and leases): each due call runs
@@ -78,7 +79,7 @@ describe.each(backends)('$name: a fleet on one queue', ({ name, fresh }) => {
     expect(all.every((labels) => labels.length === 1)).toBe(true);
     expect(await queue.size()).toBe(0);
     const byA = all.filter(([label]) => label === 'a').length;
-    console.log(`[fleet] ${name}: 500 calls, 2 instances x concurrency 4, ${elapsed.toFixed(0)} ms; a ran ${byA}, b ran ${500 - byA}`);
+    report(`future calls across instances, ${name}`, { calls: 500, instances: 2, concurrency: 4, ms: Math.round(elapsed), ranOnA: byA, ranOnB: 500 - byA });
     expect(byA).toBeGreaterThan(0);
     expect(byA).toBeLessThan(500);
   });
@@ -117,7 +118,7 @@ describe.each(backends.filter((b) => b.name !== 'memory'))('$name: durability', 
     child.process.kill('SIGKILL');
     await eventually(() => reran.length === 1, 10_000, 'the re-run on the surviving instance');
     const after = reran[0]!.at - killedAt;
-    console.log(`[fleet] ${name}: killed mid-call, re-run by the survivor ${after.toFixed(0)} ms after the kill (lease ${lease} ms)`);
+    report(`future call re-run after a kill, ${name}`, { rerunAfterKillMs: Math.round(after), leaseMs: lease });
     expect(reran[0]!.payload).toEqual({ order: 42 });
     expect(after).toBeGreaterThan(lease / 2); // not before the lease (last renewed at most lease/3 before the kill) ran out
     expect(after).toBeLessThan(lease + 1_000);
