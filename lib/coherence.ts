@@ -41,6 +41,8 @@ export interface Coherence {
 const CHANGES = '~changes';
 const IDS_PER_MESSAGE = 100; // keeps each message under NOTIFY's 8000 bytes
 const HEARTBEAT_MS = 500;
+/** How long `start()` waits to hear itself through the fleet before going on (caches bypassed meanwhile). */
+const START_WAIT_MS = 5_000;
 /** Without a heartbeat heard for this long, the subscriber is taken for lost (silently, e.g. a cut network). */
 const HEARTBEAT_LOST_MS = 3 * HEARTBEAT_MS;
 
@@ -65,6 +67,8 @@ export function createCoherence({ fleet, local, clock, cacheTtl, timeout }: Cohe
   let echoed = false;
   let lastHeard = -Infinity;
   let heartbeat: NodeJS.Timeout | undefined;
+  let heardFirst = () => {};
+  const firstEcho = new Promise<void>((resolve) => (heardFirst = resolve));
 
   /** Records floors and tells the listeners; a change heard from another instance also reaches the in-process caches. */
   function apply(change: Change, heard: boolean): void {
@@ -93,6 +97,7 @@ export function createCoherence({ fleet, local, clock, cacheTtl, timeout }: Cohe
       if (listening && !echoed) {
         echoed = true;
         void local.clear(); // changes published while we were not heard are lost
+        heardFirst();
       }
     } else if (ack) {
       const pending = waiting.get(ack);
@@ -127,14 +132,17 @@ export function createCoherence({ fleet, local, clock, cacheTtl, timeout }: Cohe
   return {
     async start() {
       subscriptions.push(fleet.subscribe(CHANGES, heard), fleet.subscribe(mine, heardMine));
+      // Bounded by the fleet (it goes on connecting in the background): start-up must not hang.
       await fleet.start((now) => {
         listening = now;
         echoed = false;
         if (now) beat();
       });
-      await Promise.all(subscriptions.map((subscription) => (subscription as { ready?: Promise<void> }).ready));
       beat();
       heartbeat = setInterval(beat, HEARTBEAT_MS).unref();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([firstEcho, new Promise((resolve) => (timer = setTimeout(resolve, START_WAIT_MS).unref()))]);
+      clearTimeout(timer);
     },
     async announce(change) {
       apply(change, false);

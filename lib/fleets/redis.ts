@@ -29,6 +29,8 @@ export function redisFleet(options: RedisFleetOptions): SessionFleet {
   const { driver, prefix } = redisDriver('redisFleet', options, { prefix: 'sojourn:' });
   const listeners = new TopicListeners();
   const subscribed = new Map<string, Promise<void>>();
+  /** The duplicate, from the moment it exists (closing must not wait for a connection that may never come). */
+  let opened: RedisSubscriber | undefined;
   let connection: Promise<RedisSubscriber> | undefined;
   let report: (listening: boolean) => void = () => {};
   /** Commands on the subscriber run in call order (a SUBSCRIBE never overtakes an earlier UNSUBSCRIBE). */
@@ -37,20 +39,21 @@ export function redisFleet(options: RedisFleetOptions): SessionFleet {
 
   function subscriber(): Promise<RedisSubscriber> {
     connection ??= (async () => {
-      const opened = driver.client.duplicate();
+      const duplicate = driver.client.duplicate();
+      opened = duplicate;
       let down = false;
-      opened.on('error', (error) => {
-        if (down) return;
+      duplicate.on('error', (error) => {
+        if (down || closed) return;
         down = true;
         report(false);
         warn('SOJOURN_FLEET_DOWN', `redisFleet lost its subscriber connection (${error.message}); in-process caches are bypassed until it is back`);
       });
-      opened.on('ready', () => {
+      duplicate.on('ready', () => {
         down = false;
         report(true);
       });
-      await opened.connect();
-      return opened;
+      await duplicate.connect();
+      return duplicate;
     })();
     return connection;
   }
@@ -62,7 +65,7 @@ export function redisFleet(options: RedisFleetOptions): SessionFleet {
       try {
         await command(await subscriber());
       } catch (error) {
-        warn('SOJOURN_FLEET_DOWN', `redisFleet could not ${what}: ${reason(error)}`);
+        if (!closed) warn('SOJOURN_FLEET_DOWN', `redisFleet could not ${what}: ${reason(error)}`);
       }
     });
     queue = run;
@@ -106,15 +109,14 @@ export function redisFleet(options: RedisFleetOptions): SessionFleet {
       return listeners.topicCount;
     },
     async close() {
-      await queue;
       closed = true;
       listeners.clear();
       subscribed.clear();
-      const opened = connection;
+      const on = opened;
+      opened = undefined;
       connection = undefined;
-      const on = await opened?.catch(() => undefined);
       if (!on) return;
-      // Reconnecting: close() would wait for a server that may never answer.
+      // Down or reconnecting: a graceful close would wait for a server that may never answer.
       if (on.isReady) await on.close().catch(() => on.destroy());
       else on.destroy();
     },

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lruCache } from '../../lib/caches/lru.js';
 import { memoryFleet } from '../../lib/fleets/memory.js';
 import { createSessionManager, type SessionManager } from '../../lib/manager.js';
@@ -9,7 +9,9 @@ import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
 import type { SessionStore } from '../../lib/stores/types.js';
 import { newPool, uniqueTable } from '../helpers/postgres.js';
 import { TEST_SECRET, makeRecord } from '../helpers/records.js';
-import { connectRedis, sharedRedis, uniquePrefix } from '../helpers/redis.js';
+import { connectRedis, keysUnder, sharedRedis, startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis.js';
+import { captureWarnings, tolerateWarnings } from '../helpers/warnings.js';
+import { pool } from '../reliability/fleet.js';
 import { percentile, report, round, size } from '../reliability/figures.js';
 
 /** Two instances of one application (two managers, each its own LRU and fleet connection). */
@@ -69,6 +71,8 @@ async function instances(setup: Setup): Promise<[SessionManager, SessionManager]
 }
 
 describe.each(Object.keys(SETUPS))('two instances: %s', (name) => {
+  // A Redis cache slower than cacheTimeout on a loaded 2-core machine is a miss, and said.
+  beforeEach(() => tolerateWarnings('SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED'));
   const pair = async () => instances(await SETUPS[name]!());
 
   it('a token issued on A works on B', async () => {
@@ -189,7 +193,6 @@ describe('when the fleet cannot be heard', () => {
     const [a, b] = [await make(), await make()];
     const { token, session } = await a.createAnonymousSession();
     expect(await a.getSessionFromToken(token)).toBeDefined();
-    const { captureWarnings } = await import('../helpers/warnings.js');
     const warnings = captureWarnings();
     // Cut both subscribers: a revoke published now reaches no one.
     await client.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
@@ -228,5 +231,71 @@ describe('cleanup across instances', () => {
     gate();
     expect([...(await Promise.all(jobs))].sort()).toEqual([0, 5]);
     expect(calls.filter((n) => n > 0)).toHaveLength(1);
+  });
+});
+
+describe('revocation does not depend on what any cache holds', () => {
+  const extras: RedisServer[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((manager) => manager.close())); // before their Redis goes
+    await Promise.all(extras.splice(0).map((server) => server.stop('SIGKILL')));
+  });
+
+  it('PostgreSQL + [lruCache(), redisCache()] with Redis evicting (maxmemory, allkeys-lru): a revoke on A is refused on B before it returns', async () => {
+    tolerateWarnings('SOJOURN_CACHE_DOWN', 'SOJOURN_CACHE_RECOVERED');
+    const server = await startRedisServer();
+    extras.push(server);
+    const admin = await connectRedis(server.url);
+    await admin.sendCommand(['CONFIG', 'SET', 'maxmemory', String(8 * 2 ** 20)]);
+    await admin.sendCommand(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+    const table = uniqueTable();
+    await postgresStore({ pool: newPool({ max: 2 }), table }).migrate();
+    const prefix = uniquePrefix('evict');
+    const [a, b] = await instances(async () => {
+      const client = await connectRedis(server.url);
+      return { store: postgresStore({ pool: newPool({ max: 4 }), table }), cache: [lruCache(), redisCache({ client, prefix })], fleet: redisFleet({ client, prefix }) };
+    });
+    const tries = size(200, 1_000);
+    const sessions = await pool(tries, 16, async (i) => a.createNewAuthenticatedSession({ id: `e${i}` }, 'test'));
+    for (const { token } of sessions) expect(await b.getSessionFromToken(token)).toBeDefined(); // in B's LRU, and in Redis
+    // Push every cache entry out of Redis: about half by memory pressure, the rest by hand.
+    const filler = 'f'.repeat(10_000);
+    for (let i = 0; (await keysUnder(admin, `${prefix}c:`)).length > tries / 2 && i < 20_000; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, k) => admin.set(`filler:${i + k}`, filler)));
+    }
+    const evictedByMemory = tries - (await keysUnder(admin, `${prefix}c:`)).length;
+    for (const key of await keysUnder(admin, `${prefix}c:`)) await admin.del(key);
+    expect(await keysUnder(admin, `${prefix}c:`)).toEqual([]);
+    let accepted = 0;
+    for (const [i, { token, session }] of sessions.entries()) {
+      if (i % 2 === 0) await a.deleteSession(session.id);
+      else await a.deleteSessionsByUser(`e${i}`);
+      if ((await b.getSessionFromToken(token)) !== undefined) accepted++;
+    }
+    report('revoke with the cache entry evicted', { tries, accepted, evictedByMemory, deletedByHand: tries - evictedByMemory });
+    expect(evictedByMemory).toBeGreaterThan(0);
+    expect(accepted).toBe(0);
+  }, 120_000);
+
+  it('a subscriber cut without a sound (the network went quiet): B stops trusting its LRU within the heartbeat bound', async () => {
+    const client = await sharedRedis();
+    const prefix = uniquePrefix('quiet');
+    let cut = false;
+    const [a, b] = await instances(async () => {
+      const fleet = redisFleet({ client, prefix });
+      // B's incoming messages vanish once `cut`: what a dead network link does before TCP notices.
+      const subscribe = fleet.subscribe.bind(fleet);
+      return { store: redisStore({ client, prefix }), fleet: { ...fleet, subscribe: (topic, listener) => subscribe(topic, (m, t) => cut || listener(m, t)) } as typeof fleet };
+    });
+    const { token, session } = await a.createAnonymousSession();
+    expect(await b.getSessionFromToken(token)).toBeDefined();
+    cut = true; // both instances are cut (they share the flag): A's revoke reaches no one, and A's acks time out
+    captureWarnings('SOJOURN_FLEET_TIMEOUT');
+    const started = performance.now();
+    await a.deleteSession(session.id);
+    while ((await b.getSessionFromToken(token)) !== undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    const staleMs = performance.now() - started;
+    report('stale bound with the fleet silently cut', { staleMs: Math.round(staleMs) });
+    expect(staleMs).toBeLessThan(2_000); // three missed heartbeats of 500 ms, plus a poll
   });
 });
