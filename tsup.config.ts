@@ -12,7 +12,6 @@ export default defineConfig({
   dts: true,
   target: 'node20',
   platform: 'node',
-  sourcemap: true,
   clean: true,
   // One copy of shared modules for every entry: symbols and classes (Session, the errors) must
   // be the same objects whether they came through 'sojourn', 'sojourn/koa' or 'sojourn/websocket'.

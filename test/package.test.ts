@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packedProject, run, type PackedProject } from './helpers/package.js';
 
 // The package as published: `npm pack`, unpacked into a scratch project, then imported from ESM
-// and CJS. Its types are checked in package-types.test.ts.
+// and CJS. Its types are checked in package-types.test.ts, other Node versions in
+// package-node-versions.test.ts.
+const ENTRIES = ['index', 'koa', 'websocket', 'redis', 'postgres'];
 let project: PackedProject;
 let scratch: string;
 
@@ -14,16 +18,18 @@ beforeAll(() => {
 afterAll(() => project.remove());
 
 describe('the published package', () => {
-  it('ships only the build output and the docs', () => {
-    const packed = project.files;
-    expect(packed.filter((path) => !path.startsWith('dist/'))).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
-    expect(packed).toContain('dist/index.js');
-    expect(packed).toContain('dist/index.cjs');
-    expect(packed).toContain('dist/index.d.ts');
-    expect(packed).toContain('dist/index.d.cts');
-    for (const entry of ['koa', 'websocket', 'redis', 'postgres']) {
-      for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) expect(packed).toContain(`dist/${entry}.${ext}`);
-    }
+  it('ships the build output and the docs, and no source maps', () => {
+    // `files` in package.json is the allowlist; npm adds package.json, README and LICENSE itself.
+    const dist = project.files.filter((path) => path.startsWith('dist/'));
+    expect(project.files.filter((path) => !path.startsWith('dist/'))).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
+    const entries = ENTRIES.flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`));
+    expect(dist.filter((path) => entries.includes(path)).sort()).toEqual(entries.sort());
+    // The rest are the chunks shared by the entries: code (chunk-*.js / .cjs) and declarations.
+    expect(dist.filter((path) => !entries.includes(path) && !/^dist\/(chunk-\w+\.c?js|[\w-]+\.d\.c?ts)$/.test(path))).toEqual([]);
+    // Maps without the sources they point to are dead weight (they were 55 % of the tarball).
+    expect(dist.filter((path) => path.endsWith('.map'))).toEqual([]);
+    const pointing = dist.filter((path) => readFileSync(join(scratch, 'node_modules/sojourn', path), 'utf8').includes('sourceMappingURL'));
+    expect(pointing).toEqual([]);
   });
 
   it('is importable from ESM and requirable from CJS, with the same surface', () => {
