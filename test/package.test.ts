@@ -7,6 +7,7 @@ import { packedProject, run, type PackedProject } from './helpers/package.js';
 // and CJS. Its types are checked in package-types.test.ts, other Node versions in
 // package-node-versions.test.ts.
 const ENTRIES = ['index', 'koa', 'websocket', 'redis', 'postgres'];
+const REPOSITORY = 'https://github.com/sojourn-sessions/sojourn';
 let project: PackedProject;
 let scratch: string;
 
@@ -30,6 +31,13 @@ describe('the published package', () => {
     expect(dist.filter((path) => path.endsWith('.map'))).toEqual([]);
     const pointing = dist.filter((path) => readFileSync(join(scratch, 'node_modules/sojourn', path), 'utf8').includes('sourceMappingURL'));
     expect(pointing).toEqual([]);
+  });
+
+  it('names its repository, home page and issue tracker', () => {
+    const manifest = JSON.parse(readFileSync(join(scratch, 'node_modules/sojourn/package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.repository).toEqual({ type: 'git', url: `git+${REPOSITORY}.git` });
+    expect(manifest.homepage).toBe(`${REPOSITORY}#readme`);
+    expect(manifest.bugs).toEqual({ url: `${REPOSITORY}/issues` });
   });
 
   it('is importable from ESM and requirable from CJS, with the same surface', () => {
