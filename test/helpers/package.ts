@@ -32,18 +32,21 @@ export interface PackedProject {
   remove(): void;
 }
 
-/** Packs `from` (the repo by default) without running its scripts: `npm test` has just built it. */
-export function packedProject(from = root): PackedProject {
+/**
+ * Packs `from` (the repo by default). Without its scripts by default: `npm test` has just built,
+ * and `prepare` would build again on every pack.
+ */
+export function packedProject(from = root, { scripts = false } = {}): PackedProject {
   const dir = mkdtempSync(join(tmpdir(), 'sojourn-pack-'));
-  const [info] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], from)) as [
-    { filename: string; files: { path: string }[] },
-  ];
+  // Not --json: the output of a prepare script would land in the JSON.
+  run('npm', ['pack', '--pack-destination', dir, scripts ? '--ignore-scripts=false' : '--ignore-scripts'], from);
+  const tarball = join(dir, readdirSync(dir).find((name) => name.endsWith('.tgz')) ?? 'no tarball');
+  const files = run('tar', ['tzf', tarball], dir).split('\n').filter(Boolean).map((path) => path.replace(/^package\//, '')).sort();
   const modules = join(dir, 'node_modules');
   mkdirSync(join(modules, 'sojourn'), { recursive: true });
-  run('tar', ['xzf', join(dir, info.filename), '-C', join(modules, 'sojourn'), '--strip-components=1'], dir);
+  run('tar', ['xzf', tarball, '-C', join(modules, 'sojourn'), '--strip-components=1'], dir);
   for (const entry of readdirSync(join(root, 'node_modules'))) {
     if (entry !== 'sojourn' && !entry.startsWith('.')) symlinkSync(join(root, 'node_modules', entry), join(modules, entry));
   }
-  const files = info.files.map((file) => file.path).sort();
   return { dir, files, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
