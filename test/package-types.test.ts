@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,52 @@ web.use(async (ctx) => {
     const errors = await typeCheck('mixed', { module: 'nodenext' }, { 'mixed.mts': esm + routes, 'mixed.cts': cjs + routes });
     expect(errors).toBe('');
   }, 60_000);
+
+  it('resolves every subpath with types under node10, node16, nodenext (ESM and CJS) and bundler', async () => {
+    // node10 (TypeScript's "node") ignores `exports`: typesVersions maps the subpaths for it.
+    const source = `import express from 'express';
+import { createSessionManager } from 'sojourn';
+import { sessionMiddleware } from 'sojourn/koa';
+import { websocketSessions } from 'sojourn/websocket';
+import { redisStore } from 'sojourn/redis';
+import { postgresStore } from 'sojourn/postgres';
+
+express().get('/', async (req) => {
+  const written: boolean = await req.session.setActiveOrder(1);
+  return written;
+});
+// Each call is wrong on purpose: a subpath that resolved to \`any\` would accept it.
+// @ts-expect-error: not options
+createSessionManager(42);
+// @ts-expect-error: not options
+sessionMiddleware(42);
+// @ts-expect-error: not options
+websocketSessions(42);
+// @ts-expect-error: not options
+redisStore(42);
+// @ts-expect-error: not options
+postgresStore(42);
+`;
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'node_modules/sojourn/package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    const subpaths = Object.keys(manifest.exports).filter((key) => key !== '.' && key !== './package.json').map((key) => key.slice(2));
+    expect(Object.keys(manifest.typesVersions['*'] ?? {})).toEqual(subpaths);
+    for (const subpath of subpaths) expect(source).toContain(`from 'sojourn/${subpath}'`);
+    const results = await Promise.all([
+      typeCheck('node10', { module: 'commonjs', moduleResolution: 'node10' }, { 'node10.ts': source }),
+      typeCheck('node16', { module: 'node16' }, { 'node16.mts': source, 'node16.cts': source }),
+      typeCheck('nodenext', { module: 'nodenext' }, { 'nodenext.mts': source, 'nodenext.cts': source }),
+      typeCheck('bundler', { module: 'esnext', moduleResolution: 'bundler' }, { 'bundler.ts': source }),
+    ]);
+    expect(Object.fromEntries(['node10', 'node16', 'nodenext', 'bundler'].map((name, i) => [name, results[i]]))).toEqual({
+      node10: '',
+      node16: '',
+      nodenext: '',
+      bundler: '',
+    });
+  }, 90_000);
 });
 
 // ---------------------------------------------------------------------------------------
