@@ -84,11 +84,13 @@ postgresStore(42);
     const subpaths = Object.keys(manifest.exports).filter((key) => key !== '.' && key !== './package.json').map((key) => key.slice(2));
     expect(Object.keys(manifest.typesVersions['*'] ?? {})).toEqual(subpaths);
     for (const subpath of subpaths) expect(source).toContain(`from 'sojourn/${subpath}'`);
+    // A Node project's libs, and TypeScript's own lib files unchecked: a third less time per run.
+    const lean = { lib: ['ES2022'], skipDefaultLibCheck: true };
     const results = await Promise.all([
-      typeCheck('node10', { module: 'commonjs', moduleResolution: 'node10' }, { 'node10.ts': source }),
-      typeCheck('node16', { module: 'node16' }, { 'node16.mts': source, 'node16.cts': source }),
-      typeCheck('nodenext', { module: 'nodenext' }, { 'nodenext.mts': source, 'nodenext.cts': source }),
-      typeCheck('bundler', { module: 'esnext', moduleResolution: 'bundler' }, { 'bundler.ts': source }),
+      typeCheck('node10', { ...lean, module: 'commonjs', moduleResolution: 'node10' }, { 'node10.ts': source }),
+      typeCheck('node16', { ...lean, module: 'node16' }, { 'node16.mts': source, 'node16.cts': source }),
+      typeCheck('nodenext', { ...lean, module: 'nodenext' }, { 'nodenext.mts': source, 'nodenext.cts': source }),
+      typeCheck('bundler', { ...lean, module: 'esnext', moduleResolution: 'bundler' }, { 'bundler.ts': source }),
     ]);
     expect(Object.fromEntries(['node10', 'node16', 'nodenext', 'bundler'].map((name, i) => [name, results[i]]))).toEqual({
       node10: '',
