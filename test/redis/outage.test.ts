@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectRedis, eventually, keysUnder, sharedRedis, startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis.js';
 import { unknownToken } from '../helpers/http.js';
@@ -88,6 +89,38 @@ describe('the Redis store server dies', () => {
     expect((await a.http.get('/me').set(...bearer(after)).expect(200)).body.user).toEqual({ id: 'cy' });
     // Redis without persistence lost every session; the fleet's reconnect emptied the LRU too.
     await eventually(async () => (await a.http.get('/me').set(...bearer(before))).body.user === null, 5_000, 'the lost session to be refused');
+    expect(warnings.codes).toContain('SOJOURN_FLEET_DOWN');
+  });
+});
+
+describe('the Redis store server dies with requests in flight', () => {
+  it('in-flight and new requests get a 503 within 100 ms of the client reporting the loss, not after storeTimeout', async () => {
+    extra = await startRedisServer();
+    const storeClient = await connectRedis(extra.url);
+    const blocker = await connectRedis(extra.url);
+    const a = await instance({ storeClient, prefix: uniquePrefix('inflight'), sharedCache: false, extra: { cache: false, storeTimeout: '5s' } });
+    running.push(a);
+    const token = await login(a, 'ada');
+    const warnings = captureWarnings();
+    let lostAt = 0;
+    storeClient.on('error', () => (lostAt ||= performance.now()));
+    await blocker.sendCommand(['CLIENT', 'PAUSE', '2000', 'ALL']); // the server stops answering: requests pile up in flight
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const inFlight = Array.from({ length: 10 }, async () => {
+      const res = await a.http.get('/me').set(...bearer(token));
+      return { status: res.status, at: performance.now() };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await extra.stop('SIGKILL');
+    const answers = await Promise.all(inFlight);
+    const fresh = performance.now();
+    const after = await a.http.get('/me').set(...bearer(token));
+    const freshMs = performance.now() - fresh;
+    expect(lostAt).toBeGreaterThan(0);
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(503));
+    for (const answer of answers) expect(answer.at - lostAt).toBeLessThan(100);
+    expect(after.status).toBe(503);
+    expect(freshMs).toBeLessThan(100);
     expect(warnings.codes).toContain('SOJOURN_FLEET_DOWN');
   });
 });

@@ -10,8 +10,10 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createSessionManager } from '../../lib/index.js';
-import { keysUnder } from '../helpers/redis.js';
+import { createSessionManager, SessionDataError } from '../../lib/index.js';
+import { redisStore } from '../../lib/redis.js';
+import { freshStore } from '../helpers/postgres.js';
+import { keysUnder, sharedRedis, uniquePrefix } from '../helpers/redis.js';
 import { report, size } from './figures.js';
 import { bearer, fleet, login, pool, type Backend, type Fleet } from './fleet.js';
 import { TOKEN_SHAPE } from './tokens.js';
@@ -197,3 +199,41 @@ async function dumpEverything(f: Fleet): Promise<string> {
   }
   return parts.join('\n');
 }
+
+describe.each(['memory', 'redis', 'postgres'] as const)('data keys that name a prototype, on the %s store', (kind) => {
+  it('__proto__, constructor and prototype are refused with SessionDataError before the store, and nothing is written', async () => {
+    const store =
+      kind === 'memory' ? undefined
+      : kind === 'redis' ? redisStore({ client: await sharedRedis(), prefix: uniquePrefix('proto') })
+      : await freshStore();
+    const manager = createSessionManager({ secret: TEST_SECRET, store, cache: false, cleanupInterval: false });
+    const session = await manager.createSession();
+    await session.set('safe', 1);
+    const before = await manager.store.get(session.id!);
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const refused = await (async () => session.set(key, { isAdmin: true }))().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(SessionDataError);
+      expect(refused).toMatchObject({ code: 'ERR_SESSION_DATA_KEY' });
+    }
+    const after = await manager.store.get(session.id!);
+    expect(after).toEqual(before);
+    expect(session.get('isAdmin')).toBeUndefined();
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    await session.close();
+    await manager.close();
+  });
+});
+
+it('a Redis hash field `d:__proto__` written behind sojourn’s back reaches no prototype', async () => {
+  const client = await sharedRedis();
+  const prefix = uniquePrefix('proto-raw');
+  const manager = createSessionManager({ secret: TEST_SECRET, store: redisStore({ client, prefix }), cache: false, cleanupInterval: false });
+  const { token, session } = await manager.createAnonymousSession();
+  await client.hSet(`${prefix}s:${session.id}`, 'd:__proto__', JSON.stringify({ isAdmin: true }));
+  await manager.withSession((s) => {
+    expect(s.get('isAdmin')).toBeUndefined();
+  }, { token });
+  const record = await manager.store.get(session.id);
+  expect((record!.data as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+  await manager.close();
+});
