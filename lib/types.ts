@@ -36,6 +36,16 @@ export interface SessionRecord {
   readonly expiresAt: number;
   /** No renewal goes past this. */
   readonly absoluteExpiresAt: number;
+  /** `false`: logged in without "remember me" (a browser-session cookie, `shortDuration` idle). */
+  readonly rememberMe?: boolean;
+  /** When the session was last used, written at most once per renewal (device lists). */
+  readonly lastSeenAt?: number;
+  /** The client's `User-Agent`, cut to a bounded length (device lists). */
+  readonly userAgent?: string;
+  /** The client's address as the framework sees it behind a proxy it trusts (device lists). */
+  readonly ip?: string;
+  /** Replaced by a login or a rotation: until then its token is neither honoured nor cleared (the login race). */
+  readonly supersededUntil?: number;
 }
 
 /** A record as the caches hold it: `cacheExpiry` is when the entry goes stale (never after `expiresAt`). */

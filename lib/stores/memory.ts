@@ -4,8 +4,8 @@ import { ExpiryQueue } from './expiry-queue.js';
 import type { SessionPatch, SessionStore } from './types.js';
 
 /**
- * The default store: a Map in this process, with indexes by user and by active order so revokes
- * are not scans, and an expiry queue so the cleanup job removes expired records without a scan.
+ * The default store: a Map in this process, with indexes by user, active order and active channel
+ * so revokes are not scans, and an expiry queue so the cleanup job removes expired records without a scan.
  * Not shared between processes and lost on restart, hence the warning in production.
  */
 export function memoryStore(): SessionStore {
@@ -19,12 +19,14 @@ export function memoryStore(): SessionStore {
   const records = new Map<string, SessionRecord>();
   const byUser = new Index();
   const byOrder = new Index();
+  const byChannel = new Index();
   const expiry = new ExpiryQueue();
 
   function put(record: SessionRecord, previous?: SessionRecord): void {
     records.set(record.id, record);
     byUser.move(record.id, previous?.userId, record.userId);
     byOrder.move(record.id, previous?.activeOrderId, record.activeOrderId);
+    byChannel.move(record.id, previous?.activeChannelId, record.activeChannelId);
     if (record.expiresAt !== previous?.expiresAt) expiry.push(record.expiresAt, record.id);
   }
 
@@ -34,6 +36,7 @@ export function memoryStore(): SessionStore {
     records.delete(id);
     byUser.move(id, record.userId, undefined);
     byOrder.move(id, record.activeOrderId, undefined);
+    byChannel.move(id, record.activeChannelId, undefined);
     return true;
   }
 
@@ -68,6 +71,9 @@ export function memoryStore(): SessionStore {
     async listByUser(userId) {
       return byUser.ids(userId).map((id) => records.get(id)!);
     },
+    async listByActiveChannelId(channelId) {
+      return byChannel.ids(channelId).map((id) => records.get(id)!);
+    },
     async deleteExpired(now, limit) {
       // Removed as they are taken: the queue can hold one (id, expiresAt) twice (an expiry moved away and back).
       return expiry.takeExpired(now, limit, (id, expiresAt) => records.get(id)?.expiresAt === expiresAt && remove(id));
@@ -84,6 +90,11 @@ export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionR
   };
   if (patch.activeOrderId !== undefined) next.activeOrderId = patch.activeOrderId ?? undefined;
   if (patch.activeChannelId !== undefined) next.activeChannelId = patch.activeChannelId ?? undefined;
+  if (patch.user !== undefined) next.user = patch.user;
+  if (patch.lastSeenAt !== undefined) next.lastSeenAt = patch.lastSeenAt;
+  if (patch.userAgent !== undefined) next.userAgent = patch.userAgent;
+  if (patch.ip !== undefined) next.ip = patch.ip ?? undefined;
+  if (patch.supersededUntil !== undefined) next.supersededUntil = patch.supersededUntil;
   if (patch.expiresAt !== undefined) next.expiresAt = patch.expiresAt;
   if (patch.set || patch.unset) {
     const data = { ...record.data, ...patch.set };

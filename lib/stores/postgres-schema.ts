@@ -12,7 +12,7 @@ export interface PostgresTableOptions {
 }
 
 /** Bumped with every change to the DDL below; written into the table's comment. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const DEFAULT_TABLE = 'sojourn_sessions';
 
@@ -21,6 +21,7 @@ export interface TableNames extends QualifiedName {
   /** Quoted index names (an index lives in its table's schema, so these are never qualified). */
   readonly userIndex: string;
   readonly orderIndex: string;
+  readonly channelIndex: string;
   readonly expiresIndex: string;
 }
 
@@ -54,6 +55,7 @@ export function tableNames({ table = DEFAULT_TABLE, schema }: PostgresTableOptio
     ...qualifiedName('postgresStore', table, schema),
     userIndex: quote(`${table}_user_idx`),
     orderIndex: quote(`${table}_order_idx`),
+    channelIndex: quote(`${table}_channel_idx`),
     expiresIndex: quote(`${table}_expires_idx`),
   };
 }
@@ -94,8 +96,15 @@ export function tableStatements(names: TableNames): string[] {
   expires_at              timestamptz NOT NULL,     -- idle expiry, slides forward
   absolute_expires_at     timestamptz NOT NULL      -- no renewal goes past this
 )`,
+    // Schema 2: each column added on its own, so a table of schema 1 is upgraded in place.
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS remember_me boolean`,
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS last_seen_at timestamptz`,
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS user_agent text`,
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ip text`,
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS superseded_until timestamptz`,
     `CREATE INDEX IF NOT EXISTS ${names.userIndex} ON ${t} ((user_id #>> '{}')) WHERE (user_id #>> '{}') IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS ${names.orderIndex} ON ${t} ((active_order_id #>> '{}')) WHERE (active_order_id #>> '{}') IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${names.channelIndex} ON ${t} ((active_channel_id #>> '{}')) WHERE (active_channel_id #>> '{}') IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS ${names.expiresIndex} ON ${t} (expires_at)`,
     `COMMENT ON TABLE ${t} IS 'sojourn sessions, schema ${SCHEMA_VERSION}'`,
   ];

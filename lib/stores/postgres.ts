@@ -81,6 +81,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async listByUser(userId) {
       return (await query<Row>({ ...sql.listByUser, values: [String(userId)] })).map(toRecord);
     },
+    async listByActiveChannelId(channelId) {
+      return (await query<Row>({ ...sql.listByChannel, values: [String(channelId)] })).map(toRecord);
+    },
     deleteExpired: (now, limit) => ids({ ...sql.deleteExpired, values: [now, limit] }),
   };
 }
@@ -102,12 +105,18 @@ interface Row {
   updated_at: number;
   expires_at: number;
   absolute_expires_at: number;
+  remember_me: boolean | null;
+  last_seen_at: number | null;
+  user_agent: string | null;
+  ip: string | null;
+  superseded_until: number | null;
 }
 
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8 AS ${column}`;
 const COLUMNS = [
   'id', 'secret_hash', 'version', 'user_id', 'user_snapshot', 'authentication_strategy', 'active_order_id',
   'active_channel_id', 'data', ms('created_at'), ms('updated_at'), ms('expires_at'), ms('absolute_expires_at'),
+  'remember_me', ms('last_seen_at'), 'user_agent', 'ip', ms('superseded_until'),
 ].join(', ');
 
 /** Epoch milliseconds (a query parameter) to timestamptz; exact to the millisecond. */
@@ -122,14 +131,16 @@ function statements(table: string, label: string) {
     insert: named(
       'insert',
       `INSERT INTO ${table} (id, secret_hash, version, user_id, user_snapshot, authentication_strategy, active_order_id,
-        active_channel_id, data, created_at, updated_at, expires_at, absolute_expires_at)
+        active_channel_id, data, created_at, updated_at, expires_at, absolute_expires_at,
+        remember_me, last_seen_at, user_agent, ip, superseded_until)
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, $8::jsonb, $9::jsonb,
-        ${time('$10')}, ${time('$11')}, ${time('$12')}, ${time('$13')})`,
+        ${time('$10')}, ${time('$11')}, ${time('$12')}, ${time('$13')}, $14, ${time('$15')}, $16, $17, ${time('$18')})`,
     ),
     delete: named('delete', `DELETE FROM ${table} WHERE id = $1 RETURNING id`),
     deleteByUser: named('deleteByUser', `DELETE FROM ${table} WHERE ${byUser} RETURNING id`),
     deleteByOrder: named('deleteByOrder', `DELETE FROM ${table} WHERE (active_order_id #>> '{}') = $1 RETURNING id`),
     listByUser: named('listByUser', `SELECT ${COLUMNS} FROM ${table} WHERE ${byUser}`),
+    listByChannel: named('listByChannel', `SELECT ${COLUMNS} FROM ${table} WHERE (active_channel_id #>> '{}') = $1`),
     // SKIP LOCKED: rows a request is updating, or another cleaner took, are left for later, so
     // cleaners never wait on requests or on each other. `= ANY (ARRAY (…))` runs the batch query
     // once and deletes by primary key; `IN (…)` lets the planner hash-join a scan of the whole table.
@@ -151,6 +162,11 @@ function updateQuery(table: string, id: string, patch: SessionPatch): QueryConfi
   if (patch.activeOrderId !== undefined) sets.push(`active_order_id = ${param(jsonId(patch.activeOrderId))}::jsonb`);
   if (patch.activeChannelId !== undefined) sets.push(`active_channel_id = ${param(jsonId(patch.activeChannelId))}::jsonb`);
   if (patch.expiresAt !== undefined) sets.push(`expires_at = ${time(param(patch.expiresAt))}`);
+  if (patch.user !== undefined) sets.push(`user_snapshot = ${param(JSON.stringify(patch.user))}::jsonb`);
+  if (patch.lastSeenAt !== undefined) sets.push(`last_seen_at = ${time(param(patch.lastSeenAt))}`);
+  if (patch.userAgent !== undefined) sets.push(`user_agent = ${param(patch.userAgent)}`);
+  if (patch.ip !== undefined) sets.push(`ip = ${param(patch.ip)}`);
+  if (patch.supersededUntil !== undefined) sets.push(`superseded_until = ${time(param(patch.supersededUntil))}`);
   if (patch.set || patch.unset) {
     const set = param(JSON.stringify(patch.set ?? {}));
     sets.push(`data = (data || ${set}::jsonb) - ${param(patch.unset ?? [])}::text[]`);
@@ -163,6 +179,7 @@ function insertValues(r: SessionRecord): unknown[] {
     r.id, r.secretHash, r.version, jsonId(r.userId), r.user === undefined ? null : JSON.stringify(r.user),
     r.authenticationStrategy ?? null, jsonId(r.activeOrderId), jsonId(r.activeChannelId), JSON.stringify(r.data ?? {}),
     r.createdAt, r.updatedAt, r.expiresAt, r.absoluteExpiresAt,
+    r.rememberMe ?? null, r.lastSeenAt ?? null, r.userAgent ?? null, r.ip ?? null, r.supersededUntil ?? null,
   ];
 }
 
@@ -187,6 +204,11 @@ function toRecord(row: Row): SessionRecord {
   if (row.authentication_strategy !== null) record.authenticationStrategy = row.authentication_strategy;
   if (row.active_order_id !== null) record.activeOrderId = row.active_order_id;
   if (row.active_channel_id !== null) record.activeChannelId = row.active_channel_id;
+  if (row.remember_me !== null) record.rememberMe = row.remember_me;
+  if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
+  if (row.user_agent !== null) record.userAgent = row.user_agent;
+  if (row.ip !== null) record.ip = row.ip;
+  if (row.superseded_until !== null) record.supersededUntil = row.superseded_until;
   return record;
 }
 

@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../errors.js';
 import { redisDriver, type RedisClient, type Script } from '../drivers/redis.js';
-import { CREATE, DELETE, DELETE_EXPIRED, DELETE_INDEXED, LIST_BY_USER, UPDATE } from './redis-scripts.js';
+import { CREATE, DELETE, DELETE_EXPIRED, DELETE_INDEXED, LIST_INDEXED, UPDATE } from './redis-scripts.js';
 import type { Id, SessionRecord } from '../types.js';
 import type { SessionPatch, SessionStore } from './types.js';
 
@@ -39,7 +39,8 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
       return toRecord(await driver.send<string[] | Record<string, string>>(['HGETALL', key(id)]));
     },
     async create(record) {
-      await run(CREATE, [key(record.id)], [record.id, record.expiresAt, expire, ref(record.userId), ref(record.activeOrderId), ...toFields(record)]);
+      const refs = [ref(record.userId), ref(record.activeOrderId), ref(record.activeChannelId)];
+      await run(CREATE, [key(record.id)], [record.id, record.expiresAt, expire, ...refs, ...toFields(record)]);
     },
     async update(id, patch) {
       const fields = await run<string[] | null>(UPDATE, [key(id)], [id, ...patchArgs(patch, expire)]);
@@ -55,8 +56,10 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
       return run<string[]>(DELETE_INDEXED, [], ['o', String(orderId)]);
     },
     async listByUser(userId) {
-      const records = await run<string[][]>(LIST_BY_USER, [], [String(userId)]);
-      return records.map((fields) => toRecord(fields)!);
+      return (await run<string[][]>(LIST_INDEXED, [], ['u', String(userId)])).map((fields) => toRecord(fields)!);
+    },
+    async listByActiveChannelId(channelId) {
+      return (await run<string[][]>(LIST_INDEXED, [], ['c', String(channelId)])).map((fields) => toRecord(fields)!);
     },
     async deleteExpired(now, limit) {
       return run<string[]>(DELETE_EXPIRED, [], [now, limit]);
@@ -66,8 +69,9 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
 
 // ---------------------------------------------------------------------------------------
 
-const NUMBERS = new Set(['version', 'createdAt', 'updatedAt', 'expiresAt', 'absoluteExpiresAt']);
-const JSONS = new Set(['userId', 'user', 'activeOrderId', 'activeChannelId']);
+const NUMBERS = new Set(['version', 'createdAt', 'updatedAt', 'expiresAt', 'absoluteExpiresAt', 'lastSeenAt', 'supersededUntil']);
+const STRINGS = new Set(['authenticationStrategy', 'userAgent', 'ip']);
+const JSONS = new Set(['userId', 'user', 'activeOrderId', 'activeChannelId', 'rememberMe']);
 
 /** '=' + the index key of an id (7 and '7' share one), or '' for none. */
 function ref(id: Id | undefined): string {
@@ -76,11 +80,10 @@ function ref(id: Id | undefined): string {
 
 function toFields(record: SessionRecord): string[] {
   const fields: string[] = ['id', record.id, 'secretHash', record.secretHash];
-  for (const name of NUMBERS) fields.push(name, String(record[name as keyof SessionRecord]));
-  if (record.authenticationStrategy !== undefined) fields.push('authenticationStrategy', record.authenticationStrategy);
-  for (const name of JSONS) {
-    const value = record[name as keyof SessionRecord];
-    if (value !== undefined) fields.push(name, JSON.stringify(value));
+  for (const [name, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    if (NUMBERS.has(name) || STRINGS.has(name)) fields.push(name, String(value));
+    else if (JSONS.has(name)) fields.push(name, JSON.stringify(value));
   }
   for (const [name, value] of Object.entries(record.data)) {
     if (value !== undefined) fields.push(`d:${name}`, JSON.stringify(value));
@@ -92,12 +95,23 @@ function patchArgs(patch: SessionPatch, expire: string): (string | number)[] {
   const set = Object.entries(patch.set ?? {}).filter(([, value]) => value !== undefined);
   // A key set to undefined is gone, as JSON would have it.
   const unset = [...(patch.unset ?? []), ...Object.entries(patch.set ?? {}).filter(([, v]) => v === undefined).map(([k]) => k)];
+  const fields: [string, string][] = [];
+  const cleared: string[] = [];
+  for (const name of ['user', 'lastSeenAt', 'userAgent', 'ip', 'supersededUntil'] as const) {
+    const value = patch[name];
+    if (value === null) cleared.push(name);
+    else if (value !== undefined) fields.push([name, JSONS.has(name) ? JSON.stringify(value) : String(value)]);
+  }
   return [
     patch.updatedAt,
     patch.expiresAt ?? '',
     expire,
     ...fieldOp(patch.activeOrderId),
     ...fieldOp(patch.activeChannelId),
+    fields.length,
+    ...fields.flat(),
+    cleared.length,
+    ...cleared,
     set.length,
     ...set.flatMap(([name, value]) => [name, JSON.stringify(value)]),
     ...unset,

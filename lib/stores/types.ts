@@ -1,4 +1,4 @@
-import type { Id, SessionRecord } from '../types.js';
+import type { Id, SessionRecord, SessionUser } from '../types.js';
 
 /**
  * A field-level change. Keys left out are untouched; `null` clears a field. `set` and `unset`
@@ -8,6 +8,12 @@ export interface SessionPatch {
   readonly activeOrderId?: Id | null;
   readonly activeChannelId?: Id | null;
   readonly expiresAt?: number;
+  /** A new user snapshot (the user's id does not change). */
+  readonly user?: SessionUser;
+  readonly lastSeenAt?: number;
+  readonly userAgent?: string;
+  readonly ip?: string | null;
+  readonly supersededUntil?: number;
   readonly set?: Readonly<Record<string, unknown>>;
   readonly unset?: readonly string[];
   /** Computed by the manager's clock. */
@@ -42,6 +48,8 @@ export interface SessionStore {
   deleteByActiveOrderId(orderId: Id): Promise<string[]>;
   /** The user's sessions (expired ones may be included; the manager filters). */
   listByUser(userId: Id): Promise<SessionRecord[]>;
+  /** Optional: the sessions whose active channel is this one, by an index (`manager.unsetActiveChannel` needs it). */
+  listByActiveChannelId?(channelId: Id): Promise<SessionRecord[]>;
   /** Deletes one batch of at most `limit` records with `expiresAt <= now`; returns their ids. */
   deleteExpired(now: number, limit: number): Promise<string[]>;
   /** Releases what the store itself opened (never the client it was given). */

@@ -15,8 +15,9 @@ const U2 = T0 + 2_000;
 export function storeContract(
   name: string,
   make: () => SessionStore | Promise<SessionStore>,
-  { shared = false }: { shared?: boolean } = {},
+  options: { shared?: boolean; channelIndex?: boolean } = {},
 ): void {
+  const shared = options.shared ?? false;
   describe(`${name} store contract`, () => {
     let store: SessionStore;
 
@@ -98,6 +99,36 @@ export function storeContract(
         const [a, b] = await seed({ data: { who: 'a' } }, { data: { who: 'b' } });
         expect(await store.get(a!.id)).toEqual(a);
         expect(await store.get(b!.id)).toEqual(b);
+      });
+    });
+
+    describe('device and lifecycle fields', () => {
+      it('keeps rememberMe, lastSeenAt, userAgent, ip and supersededUntil as created', async () => {
+        const [record] = await seed({ userId: 3, rememberMe: false, lastSeenAt: T0 + 5, userAgent: 'Mozilla/5.0 (X11; Linux)', ip: '203.0.113.7', supersededUntil: T0 + 10_000 });
+        expect(await store.get(record!.id)).toEqual(record);
+      });
+
+      it('updates them field by field: a user snapshot, lastSeenAt, userAgent, ip (null clears it), supersededUntil', async () => {
+        const [record] = await seed({ userId: 3, user: { id: 3, roles: ['customer'] }, ip: '203.0.113.7', data: { keep: 1 } });
+        const updated = await store.update(record!.id, { user: { id: 3, roles: ['admin'] }, lastSeenAt: U1, userAgent: 'curl/8', updatedAt: U1 });
+        expect(updated).toEqual({ ...record, user: { id: 3, roles: ['admin'] }, lastSeenAt: U1, userAgent: 'curl/8', version: 2, updatedAt: U1 });
+        const cleared = await store.update(record!.id, { ip: null, supersededUntil: U2, updatedAt: U2 });
+        expect(cleared!.ip).toBeUndefined();
+        expect(cleared).toMatchObject({ supersededUntil: U2, userId: 3, data: { keep: 1 }, version: 3 });
+        expect(await store.get(record!.id)).toEqual(cleared);
+      });
+    });
+
+    describe.skipIf(options.channelIndex === false)('listByActiveChannelId', () => {
+      it('finds the sessions on a channel by its index, follows moves, forgets deleted ones; 7 and "7" are one channel', async () => {
+        const [a, b, c] = await seed({ activeChannelId: 7 }, { activeChannelId: '7' }, { activeChannelId: 'eu' });
+        expect(sortById((await store.listByActiveChannelId!(7)))).toEqual(sortById([a!, b!]));
+        await store.update(b!.id, { activeChannelId: 'eu', updatedAt: U1 });
+        expect((await store.listByActiveChannelId!('7')).map((r) => r.id)).toEqual([a!.id]);
+        await store.update(a!.id, { activeChannelId: null, updatedAt: U1 });
+        expect(await store.listByActiveChannelId!(7)).toEqual([]);
+        await store.delete(c!.id);
+        expect((await store.listByActiveChannelId!('eu')).map((r) => r.id)).toEqual([b!.id]);
       });
     });
 

@@ -15,7 +15,7 @@ import {
   type SessionStore,
 } from 'sojourn';
 
-export const STORE_OPS = ['get', 'create', 'update', 'delete', 'deleteByUser', 'deleteByActiveOrderId', 'listByUser', 'deleteExpired'] as const;
+export const STORE_OPS = ['get', 'create', 'update', 'delete', 'deleteByUser', 'deleteByActiveOrderId', 'listByUser', 'listByActiveChannelId', 'deleteExpired'] as const;
 export type StoreOp = (typeof STORE_OPS)[number];
 
 export interface CountingStore extends SessionStore {

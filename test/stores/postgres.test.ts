@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSessionManager } from '../../lib/index.js';
 import { postgresStore, schemaSql } from '../../lib/postgres.js';
@@ -84,6 +85,29 @@ describe('postgresStore: records', () => {
 });
 
 describe('postgresStore: schema and migration', () => {
+  it('upgrades a table of schema 1 (sojourn 0.1) in place: every row kept, the new columns and index usable', async () => {
+    const table = uniqueTable();
+    const ddl = readFileSync(new URL('../fixtures/sql/sessions-schema-1.sql', import.meta.url), 'utf8').replaceAll('__TABLE__', table);
+    await sharedPool().query(ddl);
+    const old = postgresStore({ pool: sharedPool(), table });
+    const rows = Array.from({ length: 50 }, (_, i) => makeRecord({ userId: i % 5, activeOrderId: `o${i}`, data: { n: i } }));
+    for (const row of rows) {
+      await sharedPool().query(
+        `INSERT INTO "${table}" (id, secret_hash, version, user_id, active_order_id, data, created_at, updated_at, expires_at, absolute_expires_at)
+         VALUES ($1, $2, 1, $3::jsonb, $4::jsonb, $5::jsonb, to_timestamp($6::float8 / 1000), to_timestamp($6::float8 / 1000), to_timestamp($7::float8 / 1000), to_timestamp($8::float8 / 1000))`,
+        [row.id, row.secretHash, JSON.stringify(row.userId), JSON.stringify(row.activeOrderId), JSON.stringify(row.data), row.createdAt, row.expiresAt, row.absoluteExpiresAt],
+      );
+    }
+    await old.migrate();
+    for (const row of rows) expect(await old.get(row.id)).toEqual(row);
+    const updated = await old.update(rows[0]!.id, { lastSeenAt: T0 + 1, ip: '198.51.100.4', activeChannelId: 'eu', updatedAt: T0 + 1 });
+    expect(updated).toMatchObject({ lastSeenAt: T0 + 1, ip: '198.51.100.4', activeChannelId: 'eu', data: { n: 0 } });
+    expect((await old.listByActiveChannelId!('eu')).map((r) => r.id)).toEqual([rows[0]!.id]);
+    const { rows: comment } = await sharedPool().query(`SELECT obj_description('"${table}"'::regclass) AS c`);
+    expect(comment[0].c).toBe('sojourn sessions, schema 2');
+    expect((await sharedPool().query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(50);
+  });
+
   it('migrates twice, and from 5 pools at once', async () => {
     const table = uniqueTable();
     const first = postgresStore({ pool: sharedPool(), table });
