@@ -7,7 +7,7 @@ import type { SessionFleet } from './fleets/types.js';
 
 /** What one instance tells the others: records written (with their new versions), records gone, or everything. */
 export type Change =
-  | { readonly kind: 'write'; readonly ids: readonly string[]; readonly versions: readonly number[] }
+  | { readonly kind: 'write'; readonly ids: readonly string[]; readonly versions: readonly number[]; readonly superseded?: true }
   | { readonly kind: 'gone'; readonly ids: readonly string[] }
   | { readonly kind: 'all' };
 
@@ -180,7 +180,7 @@ function chunks(change: Extract<Change, { ids: readonly string[] }>): Change[] {
   const out: Change[] = [];
   for (let at = 0; at < change.ids.length; at += IDS_PER_MESSAGE) {
     const ids = change.ids.slice(at, at + IDS_PER_MESSAGE);
-    out.push(change.kind === 'gone' ? { kind: 'gone', ids } : { kind: 'write', ids, versions: change.versions.slice(at, at + IDS_PER_MESSAGE) });
+    out.push(change.kind === 'gone' ? { kind: 'gone', ids } : { ...change, ids, versions: change.versions.slice(at, at + IDS_PER_MESSAGE) });
   }
   return out;
 }

@@ -62,7 +62,7 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   const codec = createTokenCodec(options.secrets);
   const service = createSessionService({ options, store, chain, localLayers, codec, coherence, messages, open });
   const calls = createFutureCalls(options.futureCalls, options.clock, service);
-  const cleanup = createCleanup({ store, local, fleet, clock: options.clock, batchSize: options.cleanupBatchSize, interval: options.cleanupInterval });
+  const cleanup = createCleanup({ store, local, fleet, clock: options.clock, batchSize: options.cleanupBatchSize, interval: options.cleanupInterval, logs: options.logs.sink });
   const { resolve: _resolve, codec: _codec, open: _open, load: _load, onRevoke: _onRevoke, opened: _opened, closed: _closed, messages: _messages, ...vendure } = service;
 
   const manager: SessionManager = {

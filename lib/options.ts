@@ -49,6 +49,12 @@ export interface SessionOptions {
   cookie?: CookieOptions;
   /** Idle lifetime, sliding: renewed when less than half is left. @default '30d' */
   duration?: Duration;
+  /** Idle lifetime of a login without "remember me" (`authenticate(…, { rememberMe: false })`). @default '1d' */
+  shortDuration?: Duration;
+  /** Idle lifetime of an anonymous session with no active order (one with an order lives `duration`). @default '7d' */
+  anonymousDuration?: Duration;
+  /** How long a token replaced by a login or a rotation is neither honoured nor cleared (the login race). @default '10s' */
+  supersededGrace?: Duration;
   /** Cap on any renewal, counted from creation. @default '365d' */
   absoluteDuration?: Duration;
   /** How long a cache entry is trusted before the store is asked again. @default '5m' */
@@ -88,6 +94,9 @@ export interface ResolvedOptions {
   readonly tokenHeader: string;
   readonly cookie: ResolvedCookie;
   readonly duration: number;
+  readonly shortDuration: number;
+  readonly anonymousDuration: number;
+  readonly supersededGrace: number;
   readonly absoluteDuration: number;
   readonly cacheTtl: number;
   readonly cacheTimeout: number;
@@ -109,6 +118,9 @@ export const DEFAULTS = Object.freeze({
   tokenHeader: 'session-token',
   cookieName: 'session',
   duration: '30d',
+  shortDuration: '1d',
+  anonymousDuration: '7d',
+  supersededGrace: '10s',
   absoluteDuration: '365d',
   cacheTtl: '5m',
   cacheTimeout: 50,
@@ -145,6 +157,9 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     tokenHeader: headerName('tokenHeader', options.tokenHeader, DEFAULTS.tokenHeader),
     cookie: resolveCookie(options.cookie),
     duration,
+    shortDuration: durationOption('shortDuration', options.shortDuration, DEFAULTS.shortDuration, 1),
+    anonymousDuration: durationOption('anonymousDuration', options.anonymousDuration, DEFAULTS.anonymousDuration, 1),
+    supersededGrace: durationOption('supersededGrace', options.supersededGrace, DEFAULTS.supersededGrace, 0),
     absoluteDuration,
     cacheTtl: durationOption('cacheTtl', options.cacheTtl, DEFAULTS.cacheTtl, 1),
     cacheTimeout: durationOption('cacheTimeout', options.cacheTimeout, DEFAULTS.cacheTimeout, 1),
@@ -166,7 +181,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
 
 const KNOWN = new Set<string>([
   'store', 'cache', 'fleet', 'fleetTimeout', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration',
-  'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'maxDataBytes', 'cleanupInterval', 'cleanupBatchSize',
+  'shortDuration', 'anonymousDuration', 'supersededGrace', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'maxDataBytes', 'cleanupInterval', 'cleanupBatchSize',
   'mergeActiveOrder', 'mergeGuestData', 'logs', 'clock', 'futureCalls', 'messages',
 ]);
 const keepGuestOrder: MergeActiveOrder = ({ guestOrderId }) => guestOrderId;
@@ -196,6 +211,7 @@ function contract<T>(name: string, value: T | undefined, methods: string[]): T |
 function resolveLogs(value: unknown): ResolvedLogs {
   const fallback: ResolvedLogs = {
     sink: undefined,
+    routes: new Map(),
     level: DEFAULTS.logLevel,
     logAll: !isProduction(),
     logSlow: DEFAULTS.logSlow,

@@ -1,5 +1,6 @@
 import type { CacheChain } from './caches/chain.js';
 import type { Coherence } from './coherence.js';
+import { renewedExpiry } from './expiry.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionStore } from './stores/types.js';
 import type { TokenCodec, VerifiedToken } from './token/codec.js';
@@ -9,6 +10,8 @@ export interface Resolution {
   readonly session: CachedSession;
   /** The idle expiry moved forward: cookies should carry the new Max-Age. */
   readonly renewed: boolean;
+  /** Replaced by a login or a rotation, within its grace window: honoured for nothing, cleared for nothing. */
+  readonly superseded: boolean;
 }
 
 export interface ResolverParts {
@@ -38,7 +41,7 @@ interface Fetched {
  * its fetch in flight, so no lookup started after a revoke joins one started before it.
  */
 export function createResolver({ options, chain, store, codec, coherence, localLayers, serialize }: ResolverParts) {
-  const { clock, duration } = options;
+  const { clock } = options;
   const fetching = new Map<string, Promise<Fetched>>();
   const renewing = new Map<string, Promise<CachedSession | undefined>>();
 
@@ -59,7 +62,7 @@ export function createResolver({ options, chain, store, codec, coherence, localL
   /** Slides the idle expiry forward to `expiresAt`; one write per burst. */
   function renew(session: CachedSession, expiresAt: number, now: number): Promise<CachedSession | undefined> {
     return singleFlight(renewing, session.id, async () => {
-      const record = await store.update(session.id, { expiresAt, updatedAt: now });
+      const record = await store.update(session.id, { expiresAt, lastSeenAt: now, updatedAt: now });
       if (!record) {
         await chain.setMissing([session.id], now + options.cacheTtl, now);
         return undefined;
@@ -85,13 +88,14 @@ export function createResolver({ options, chain, store, codec, coherence, localL
     // A forged secret for a real id: no renewal, no cache write, and nothing remembered as missing
     // (that would lock the real owner out).
     if (!session || !codec.matches(token, session.secretHash)) return undefined;
-    const renewTo = Math.min(now + duration, session.absoluteExpiresAt);
-    if (session.expiresAt - now < duration / 2 && renewTo > session.expiresAt) {
+    if (session.supersededUntil !== undefined) return { session, renewed: false, superseded: true };
+    const renewTo = renewedExpiry(session, now, options);
+    if (renewTo !== undefined) {
       const renewed = await renew(session, renewTo, now);
-      return renewed && { session: renewed, renewed: true };
+      return renewed && { session: renewed, renewed: true, superseded: false };
     }
     backFill(fetched, session, now);
-    return { session, renewed: false };
+    return { session, renewed: false, superseded: false };
   };
 }
 

@@ -1,17 +1,18 @@
 import type { CacheChain } from './caches/chain.js';
 import type { Coherence } from './coherence.js';
 import { reason, warn } from './environment.js';
-import { SessionDataError } from './errors.js';
+import { createLogin, type LoginOptions } from './login.js';
 import type { MessageHub } from './messages/session.js';
 import { topics } from './messages/topics.js';
 import type { OpenSessions } from './open-sessions.js';
 import type { ResolvedOptions } from './options.js';
+import { createRecords, type Created, type Patch } from './records.js';
 import { createResolver, type Resolution } from './resolver.js';
 import { Session, sessionControl, type SessionBinding } from './session.js';
-import type { SessionPatch, SessionStore } from './stores/types.js';
+import type { SessionStore } from './stores/types.js';
 import type { TokenCodec, VerifiedToken } from './token/codec.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionRecord, SessionSummary, SessionUser } from './types.js';
-import { deepFreeze, idOf, jsonCopy, patchedDataBytes } from './values.js';
+import { idOf, jsonCopy } from './values.js';
 
 export interface ServiceParts {
   readonly options: ResolvedOptions;
@@ -26,7 +27,8 @@ export interface ServiceParts {
   readonly open: OpenSessions;
 }
 
-type Created = { token: string; session: CachedSession };
+/** A new user snapshot: an object merged shallowly into each session's, or a function whose result replaces it. */
+export type UserUpdate = Partial<SessionUser> | ((user: SessionUser) => SessionUser);
 
 /** The service's members: what `SessionManager` shows users, and what sessions and frameworks use. */
 export interface SessionService {
@@ -35,20 +37,27 @@ export interface SessionService {
   /** Issues and verifies this manager's tokens. */
   readonly codec: TokenCodec;
   resolve(token: VerifiedToken): Promise<Resolution | undefined>;
-  createAnonymousSession(): Promise<Created>;
-  createNewAuthenticatedSession(user: SessionUser, strategyName: string, options?: { from?: CachedSession }): Promise<Created>;
-  /** The session behind a token, or `undefined` for junk, unknown, forged, expired or destroyed ones. */
+  createAnonymousSession(fields?: Pick<SessionRecord, 'userAgent' | 'ip'>): Promise<Created>;
+  createNewAuthenticatedSession(user: SessionUser, strategyName: string, options?: LoginOptions): Promise<Created>;
+  /** The session behind a token, or `undefined` for junk, unknown, forged, expired, destroyed or superseded ones. */
   getSessionFromToken(token: string): Promise<CachedSession | undefined>;
   serializeSession(record: SessionRecord): CachedSession;
   /** A field-level write; `undefined` when the record is gone (it is never recreated). */
-  update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined>;
+  update(session: CachedSession, patch: Patch): Promise<CachedSession | undefined>;
   setActiveOrder(session: CachedSession, order: IdOrEntity): Promise<CachedSession | undefined>;
+  /** Writes nothing when the session has no active order. */
   unsetActiveOrder(session: CachedSession): Promise<CachedSession | undefined>;
   setActiveChannel(session: CachedSession, channel: IdOrEntity): Promise<CachedSession | undefined>;
   deleteSession(id: string): Promise<boolean>;
-  deleteSessionsByUser(userId: Id): Promise<string[]>;
+  /** Signs the user out everywhere (or everywhere but `except`, a session id); returns the ids revoked. */
+  deleteSessionsByUser(userId: Id, options?: { except?: string }): Promise<string[]>;
   deleteSessionsByActiveOrderId(orderId: Id): Promise<string[]>;
+  /** The user's live sessions, newest first (device lists). */
   listSessionsByUser(userId: Id): Promise<SessionSummary[]>;
+  /** Every live session of the user sees the new snapshot, on every instance, before this resolves; returns how many. */
+  updateUser(userId: Id, update: UserUpdate): Promise<number>;
+  /** No session keeps pointing at the channel (it was deleted); returns how many were cleared. */
+  unsetActiveChannel(channelId: Id): Promise<number>;
   /** Empties every cache on every instance (roles or channels changed). */
   clearCache(): Promise<void>;
   /** Drops the user's sessions from every cache on every instance; the next use reads the store. */
@@ -61,7 +70,7 @@ export interface SessionService {
   open(kind: SessionKind, binding: SessionBinding): Session;
   /** The record as the store holds it now, past every cache (task sessions). */
   load(id: string): Promise<SessionRecord | undefined>;
-  /** Calls `listener` with the ids of sessions revoked here or on another instance; returns the unsubscribe. */
+  /** Calls `listener` with the ids of sessions revoked (or superseded) here or on another instance; returns the unsubscribe. */
   onRevoke(listener: (ids: readonly string[]) => void): () => void;
   opened(session: Session): void;
   closed(session: Session): void;
@@ -71,18 +80,15 @@ export interface SessionService {
  * The session service (Vendure's SessionService): records, writes and revokes, on the store, the
  * caches and the fleet. `Session` calls it directly; the manager hands its public part to users.
  */
-export function createSessionService({ options, store, chain, localLayers, codec, coherence, messages, open }: ServiceParts): SessionService {
-  const { clock, cacheTtl, duration, absoluteDuration } = options;
+export function createSessionService(parts: ServiceParts): SessionService {
+  const { options, store, chain, codec, coherence, messages, open } = parts;
+  const records = createRecords(parts);
+  const resolve = createResolver({ ...parts, serialize: records.serialize });
+  const createNewAuthenticatedSession = createLogin(records, store, options);
   const revokeListeners = new Set<(ids: readonly string[]) => void>();
 
-  function serializeSession(record: SessionRecord, now = clock()): CachedSession {
-    return deepFreeze({ ...record, cacheExpiry: Math.min(now + cacheTtl, record.expiresAt) });
-  }
-
-  const resolve = createResolver({ options, chain, store, codec, coherence, localLayers, serialize: serializeSession });
-
   coherence.onChange((change) => {
-    if (change.kind !== 'gone' || revokeListeners.size === 0) return;
+    if (change.kind === 'all' || (change.kind === 'write' && !change.superseded)) return;
     for (const listener of revokeListeners) {
       try {
         listener(change.ids);
@@ -92,92 +98,9 @@ export function createSessionService({ options, store, chain, localLayers, codec
     }
   });
 
-  async function createRecord(fields: Partial<SessionRecord>): Promise<Created> {
-    const now = clock();
-    const { token, id, secretHash } = codec.issue();
-    const record: SessionRecord = {
-      data: {},
-      ...fields,
-      id,
-      secretHash,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: now + duration,
-      absoluteExpiresAt: now + absoluteDuration,
-    };
-    await store.create(record);
-    const session = serializeSession(record, now);
-    await chain.set(session, now);
-    return { token, session };
-  }
-
-  async function update(session: CachedSession, patch: Omit<SessionPatch, 'updatedAt'>): Promise<CachedSession | undefined> {
-    if ((patch.set || patch.unset) && patchedDataBytes(session.data, patch) > options.maxDataBytes) {
-      throw new SessionDataError(`session data would exceed maxDataBytes (${options.maxDataBytes})`, 'ERR_SESSION_DATA_TOO_LARGE');
-    }
-    const now = clock();
-    const record = await store.update(session.id, { ...patch, updatedAt: now });
-    if (!record) {
-      await chain.setMissing([session.id], now + cacheTtl, now); // revoked elsewhere: that instance told the fleet
-      return undefined;
-    }
-    const next = serializeSession(record, now);
-    await chain.set(next, now);
-    await coherence.announce({ kind: 'write', ids: [next.id], versions: [next.version] });
-    return next;
-  }
-
-  /** Every cache remembers the ids as missing, every instance hears it before this resolves, and sockets and streams end. */
-  async function revoked(ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return ids;
-    const now = clock();
-    await chain.setMissing(ids, now + cacheTtl, now);
-    await coherence.announce({ kind: 'gone', ids });
-    await Promise.all(ids.map((id) => publishQuietly(topics.session(id), { type: 'revoked' })));
-    return ids;
-  }
-
-  /** A revoke is done once the store said so: a message that cannot go out is a warning, not a failed revoke. */
-  async function publishQuietly(topic: string, message: unknown): Promise<void> {
-    try {
-      await messages.publish(topic, message);
-    } catch (error) {
-      warn('SOJOURN_MESSAGE_PUBLISH', `could not publish on ${topic}: ${reason(error)}`);
-    }
-  }
-
-  async function createNewAuthenticatedSession(user: SessionUser, strategyName: string, { from }: { from?: CachedSession } = {}): Promise<Created> {
-    const snapshot = jsonCopy(user, 'the user');
-    if (typeof snapshot !== 'object' || snapshot === null || (typeof snapshot.id !== 'string' && typeof snapshot.id !== 'number')) {
-      throw new TypeError('sojourn: the user must be an object with an `id` (string or number)');
-    }
-    if (typeof strategyName !== 'string' || strategyName.length === 0) {
-      throw new TypeError('sojourn: the authentication strategy name must be a non-empty string');
-    }
-    if (Buffer.byteLength(JSON.stringify(snapshot)) > options.maxDataBytes) {
-      throw new SessionDataError(`the user snapshot exceeds maxDataBytes (${options.maxDataBytes})`, 'ERR_SESSION_DATA_TOO_LARGE');
-    }
-    // `from` may be an old snapshot: another request of the same guest may have written since.
-    const stored = from && (await store.get(from.id));
-    const guest = stored && stored.expiresAt > clock() ? stored : undefined;
-    const activeOrderId = await options.mergeActiveOrder({ guestOrderId: guest?.activeOrderId, user: snapshot });
-    const data = guest ? await options.mergeGuestData({ guestData: guest.data, user: snapshot }) : undefined;
-    const created = await createRecord({
-      userId: snapshot.id,
-      user: snapshot,
-      authenticationStrategy: strategyName,
-      activeOrderId: activeOrderId ?? undefined,
-      activeChannelId: guest?.activeChannelId,
-      data: data ? jsonCopy(data, 'mergeGuestData() result') : {},
-    });
-    if (from) await deleteSession(from.id);
-    return created;
-  }
-
   async function deleteSession(id: string): Promise<boolean> {
     const deleted = await store.delete(id);
-    await revoked([id]);
+    await records.revoked([id]);
     return deleted;
   }
 
@@ -198,41 +121,67 @@ export function createSessionService({ options, store, chain, localLayers, codec
     messages,
     codec,
     resolve,
-    createAnonymousSession: () => createRecord({}),
+    createAnonymousSession: (fields = {}) => records.create(fields),
     createNewAuthenticatedSession,
-    async getSessionFromToken(token: string): Promise<CachedSession | undefined> {
+    async getSessionFromToken(token) {
       const verified = typeof token === 'string' ? codec.verify(token) : undefined;
-      return verified && (await resolve(verified))?.session;
+      const resolution = verified && (await resolve(verified));
+      return resolution && !resolution.superseded ? resolution.session : undefined;
     },
-    serializeSession: (record) => serializeSession(record),
-    update,
-    setActiveOrder: (session, order) => update(session, { activeOrderId: idOf(order, 'order') }),
-    unsetActiveOrder: (session) => update(session, { activeOrderId: null }),
-    setActiveChannel: (session, channel) => update(session, { activeChannelId: idOf(channel, 'channel') }),
+    serializeSession: (record) => records.serialize(record),
+    update: records.update,
+    setActiveOrder: (session, order) => records.update(session, { activeOrderId: idOf(order, 'order') }),
+    unsetActiveOrder: async (session) => (session.activeOrderId === undefined ? session : records.update(session, { activeOrderId: null })),
+    setActiveChannel: (session, channel) => records.update(session, { activeChannelId: idOf(channel, 'channel') }),
     deleteSession,
-    async deleteSessionsByUser(userId: Id): Promise<string[]> {
-      const ids = await revoked(await store.deleteByUser(userId));
-      if (ids.length > 0) await publishQuietly(topics.user(idOf(userId, 'the user id')), { type: 'revoked', sessionIds: ids });
+    async deleteSessionsByUser(userId, { except } = {}) {
+      const user = idOf(userId, 'the user id');
+      let ids: string[];
+      if (except === undefined) ids = await records.revoked(await store.deleteByUser(user));
+      else {
+        const others = (await store.listByUser(user)).filter((record) => record.id !== except).map((record) => record.id);
+        const deleted = await Promise.all(others.map(async (id) => ((await store.delete(id)) ? id : undefined)));
+        ids = await records.revoked(deleted.filter((id): id is string => id !== undefined));
+      }
+      if (ids.length > 0) await records.publishQuietly(topics.user(user), { type: 'revoked', sessionIds: ids });
       return ids;
     },
-    deleteSessionsByActiveOrderId: async (orderId: Id): Promise<string[]> => revoked(await store.deleteByActiveOrderId(orderId)),
-    async listSessionsByUser(userId: Id): Promise<SessionSummary[]> {
-      const now = clock();
-      const records = await store.listByUser(userId);
-      return records
-        .filter((record) => record.expiresAt > now)
-        .sort((a, b) => a.createdAt - b.createdAt)
+    deleteSessionsByActiveOrderId: async (orderId) => records.revoked(await store.deleteByActiveOrderId(orderId)),
+    async listSessionsByUser(userId) {
+      const now = options.clock();
+      const listed = await store.listByUser(userId);
+      return listed
+        .filter((record) => record.expiresAt > now && record.supersededUntil === undefined)
+        .sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1))
         .map(({ secretHash: _hash, ...summary }) => summary);
     },
-    async clearCache(): Promise<void> {
+    async updateUser(userId, update) {
+      if (typeof update !== 'function' && (typeof update !== 'object' || update === null)) {
+        throw new TypeError('sojourn: updateUser takes an object to merge into the user, or a function returning the new user');
+      }
+      const listed = await store.listByUser(idOf(userId, 'the user id'));
+      const written = await records.updateEach(listed, (record) => {
+        if (record.user === undefined) return undefined;
+        const next = jsonCopy(typeof update === 'function' ? update(record.user) : { ...record.user, ...update }, 'the updated user');
+        if (next?.id !== record.user.id) throw new TypeError("sojourn: updateUser cannot change the user's id");
+        return { user: next };
+      });
+      return written.length;
+    },
+    async unsetActiveChannel(channelId) {
+      if (!store.listByActiveChannelId) throw new TypeError(`sojourn: the ${store.name} store has no channel index (listByActiveChannelId)`);
+      const listed = await store.listByActiveChannelId(idOf(channelId, 'channel'));
+      return (await records.updateEach(listed, () => ({ activeChannelId: null }))).length;
+    },
+    async clearCache() {
       await chain.clear();
       await coherence.announce({ kind: 'all' });
     },
-    async invalidateUser(userId: Id): Promise<void> {
-      const records = await store.listByUser(userId);
-      if (records.length === 0) return;
-      await chain.delete(records.map((record) => record.id));
-      await coherence.announce({ kind: 'write', ids: records.map((r) => r.id), versions: records.map((r) => r.version) });
+    async invalidateUser(userId) {
+      const listed = await store.listByUser(userId);
+      if (listed.length === 0) return;
+      await chain.delete(listed.map((record) => record.id));
+      await coherence.announce({ kind: 'write', ids: listed.map((r) => r.id), versions: listed.map((r) => r.version) });
     },
     createSession,
     async withSession(fn, opts) {
@@ -258,4 +207,3 @@ export function createSessionService({ options, store, chain, localLayers, codec
   };
   return service;
 }
-

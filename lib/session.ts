@@ -49,7 +49,9 @@ export class Session {
   readonly #lifecycle = new Lifecycle();
   readonly #startedAt: number;
   #record: CachedSession | undefined;
-  /** The record vanished under us (revoked elsewhere): later writes are refused, not recreated. */
+  /** The token the client holds for `#record` (to re-send when its expiry moves); never logged. */
+  #token: string | undefined;
+  /** The record vanished under us (revoked elsewhere) or was superseded: later writes are refused, not recreated. */
   #lost = false;
   #creating: Promise<CachedSession> | undefined;
   #log: LogBuffer | undefined;
@@ -126,7 +128,11 @@ export class Session {
     return this.#write('setActiveOrder', { activeOrderId: idOf(order, 'order') });
   }
 
-  unsetActiveOrder(): Promise<boolean> {
+  /** Writes nothing when there is no active order. */
+  async unsetActiveOrder(): Promise<boolean> {
+    this.#assertOpen('unsetActiveOrder');
+    const record = this.#record ?? (await this.#creating);
+    if (!this.#lost && record?.activeOrderId === undefined) return true;
     return this.#write('unsetActiveOrder', { activeOrderId: null }, false);
   }
 
@@ -152,13 +158,14 @@ export class Session {
   }
 
   /**
-   * Logs the user in: always a new token (no fixation), the guest record deleted, its active order
-   * carried through `mergeActiveOrder`, its data through `mergeGuestData`, its channel kept.
+   * Logs the user in: always a new token (no fixation), its active order carried through
+   * `mergeActiveOrder`, its data through `mergeGuestData`, its channel kept, and the guest's token
+   * superseded. `rememberMe: false` gives a browser-session cookie and `shortDuration` of idle life.
    */
-  async authenticate(user: SessionUser, strategyName: string): Promise<void> {
+  async authenticate(user: SessionUser, strategyName: string, options: { rememberMe?: boolean } = {}): Promise<void> {
     this.#assertOpen('authenticate');
     const from = this.#record ?? (await this.#creating);
-    const { token, session } = await this.#service.createNewAuthenticatedSession(user, strategyName, { from });
+    const { token, session } = await this.#service.createNewAuthenticatedSession(user, strategyName, { from, rememberMe: options.rememberMe });
     this.#adopt(session, token, true);
   }
 
@@ -168,6 +175,7 @@ export class Session {
     const record = this.#record ?? (await this.#creating);
     if (!record) return;
     this.#record = undefined;
+    this.#token = undefined;
     this.#creating = undefined;
     await this.#service.deleteSession(record.id);
     this.#binding?.token(FORGET);
@@ -215,8 +223,12 @@ export class Session {
         if (token === undefined) return;
         const resolution = await session.#service.resolve(token);
         if (!resolution) return session.#binding?.token(FORGET);
+        // Superseded by a login in its grace window: nothing to read, nothing to write, and the
+        // client's (newer) token is left alone.
+        if (resolution.superseded) return void (session.#lost = true);
         session.#record = resolution.session;
-        if (resolution.renewed) session.#binding?.token({ token: token.token, expiresAt: resolution.session.expiresAt });
+        session.#token = token.token;
+        if (resolution.renewed) session.#answer();
       },
       bind(session, record) {
         session.#record = record;
@@ -253,14 +265,18 @@ export class Session {
     const record = this.#record ?? (creates ? await this.#ensureRecord() : await this.#creating);
     if (!record) return true; // nothing to clear on a session that has no record
     const next = await this.#service.update(record, patch);
-    if (next) {
-      if (next.id === this.#record?.id) this.#record = next; // not a record replaced meanwhile
+    const current = record.id === this.#record?.id; // not a record replaced meanwhile (a login)
+    if (next && next.supersededUntil === undefined) {
+      if (!current) return true;
+      this.#record = next;
+      if (next.expiresAt !== record.expiresAt) this.#answer(); // a guest's first order: a longer life
       return true;
     }
-    if (record.id === this.#record?.id) {
+    if (current) {
       this.#lost = true;
       this.#record = undefined;
-      this.#binding?.token(FORGET);
+      this.#token = undefined;
+      if (!next) this.#binding?.token(FORGET); // gone; a superseded one is left to its grace window
     }
     return false;
   }
@@ -277,9 +293,17 @@ export class Session {
 
   #adopt(session: CachedSession, token: string, fresh: boolean): void {
     this.#record = session;
+    this.#token = token;
     this.#lost = false;
     if (fresh) this.#creating = undefined;
-    this.#binding?.token({ token, expiresAt: session.expiresAt });
+    this.#answer();
+  }
+
+  /** Hands the client its token for the record's current expiry (a browser-session cookie without "remember me"). */
+  #answer(): void {
+    const record = this.#record;
+    if (!record || this.#token === undefined) return;
+    this.#binding?.token({ token: this.#token, expiresAt: record.expiresAt, persistent: record.rememberMe !== false });
   }
 
   /** Created on first use; asks the session for its context each time (kind, record and user change). */

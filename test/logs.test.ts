@@ -135,9 +135,15 @@ describe('session logs', () => {
     expect(() => s.log('x', { level: 'loud' as never })).toThrow(TypeError);
   });
 
-  it('without a sink, log() is accepted and nothing happens', async () => {
+  it('without a sink, log() is accepted and still validated, and the session closes without writing anything', async () => {
     const { manager } = world();
-    await manager.withSession((s) => s.log('into the void'));
+    const logged = await manager.withSession((s) => {
+      s.log('into the void');
+      expect(() => s.log('x', { level: 'loud' as never })).toThrow(TypeError);
+      return s;
+    });
+    expect(logged.isClosed).toBe(true);
+    expect(manager.options.logs.sink).toBeUndefined();
   });
 
   it('a will-close listener that throws shows up in the log', async () => {
@@ -324,9 +330,12 @@ describe('session logs: per-session overrides (session.setLogOptions)', () => {
     expect(() => s.setLogOptions({ logAll: true })).toThrow(SessionClosedError);
   });
 
-  it('without a sink it is accepted and nothing happens', async () => {
+  it('without a sink it is accepted and still validated', async () => {
     const { manager } = world();
-    await manager.withSession((s) => s.setLogOptions({ logAll: true }));
+    await manager.withSession((s) => {
+      s.setLogOptions({ logAll: true });
+      expect(() => s.setLogOptions({ slowMs: -1 })).toThrow('`logs.slowMs`');
+    });
   });
 });
 

@@ -59,16 +59,18 @@ describe('manager writes: setActiveOrder / unsetActiveOrder / setActiveChannel',
     expect(await manager.deleteSession(session.id)).toBe(true);
     await expect(manager.setActiveOrder(session, 5)).resolves.toBeUndefined();
     await expect(manager.setActiveChannel(session, 5)).resolves.toBeUndefined();
-    await expect(manager.unsetActiveOrder(session)).resolves.toBeUndefined();
-    expect(store.calls.create).toBe(1);
+    store.reset();
+    await expect(manager.unsetActiveOrder(session)).resolves.toBe(session); // no active order: nothing to write
+    expect(store.calls.update).toBe(0);
+    expect(store.inner).toBeDefined();
     expect(await store.inner.get(session.id)).toBeUndefined();
     await expect(manager.getSessionFromToken(token)).resolves.toBeUndefined();
   });
 });
 
 describe('createNewAuthenticatedSession', () => {
-  it('always issues a new token, deletes the guest and carries its order, channel and data', async () => {
-    const { manager, store } = world();
+  it('always issues a new token, supersedes the guest and carries its order, channel and data', async () => {
+    const { manager, store, advance } = world({ supersededGrace: '10s' });
     const guest = await manager.createAnonymousSession();
     const withOrder = (await manager.setActiveOrder(guest.session, 'o-1'))!;
     const withChannel = (await manager.setActiveChannel(withOrder, 'ch'))!;
@@ -76,9 +78,14 @@ describe('createNewAuthenticatedSession', () => {
     expect(token).not.toBe(guest.token);
     expect(session.id).not.toBe(guest.session.id);
     expect(session).toMatchObject({ userId: 'u1', authenticationStrategy: 'password', activeOrderId: 'o-1', activeChannelId: 'ch' });
-    expect(await store.inner.get(guest.session.id)).toBeUndefined();
+    // The guest's record stays, superseded, for the grace window: its token is neither honoured nor cleared.
+    expect(await store.inner.get(guest.session.id)).toMatchObject({ supersededUntil: expect.any(Number) });
     await expect(manager.getSessionFromToken(guest.token)).resolves.toBeUndefined();
     expect((await manager.getSessionFromToken(token))?.user).toEqual({ id: 'u1', name: 'Ann' });
+    expect(await manager.listSessionsByUser('u1')).toHaveLength(1);
+    advance(10_000);
+    expect(await manager.cleanExpiredSessions()).toBe(1);
+    expect(await store.inner.get(guest.session.id)).toBeUndefined();
   });
 
   it('rejects a user without an id and an empty strategy name', async () => {
@@ -147,7 +154,7 @@ describe('revoking and listing', () => {
     expect(await manager.getSessionFromToken(a.token)).toBeDefined();
   });
 
-  it('listSessionsByUser lists live devices oldest first, without secretHash, expired ones filtered', async () => {
+  it('listSessionsByUser lists live devices newest first, without secretHash, expired ones filtered', async () => {
     const { manager, advance } = world({ duration: '30m', absoluteDuration: '1d' });
     const old = await manager.createNewAuthenticatedSession({ id: 'u' }, 'password');
     advance(20 * MIN);
@@ -156,14 +163,14 @@ describe('revoking and listing', () => {
     const recent = await manager.createNewAuthenticatedSession({ id: 'u' }, 'sso');
     await manager.createNewAuthenticatedSession({ id: 'someone-else' }, 'password');
     let list = await manager.listSessionsByUser('u');
-    expect(list.map((s) => s.id)).toEqual([old.session.id, mid.session.id, recent.session.id]);
+    expect(list.map((s) => s.id)).toEqual([recent.session.id, mid.session.id, old.session.id]);
     for (const summary of list) {
       expect(summary).not.toHaveProperty('secretHash');
       expect(JSON.stringify(summary)).not.toContain(old.session.secretHash);
     }
     advance(10 * MIN); // old: created at 0, expires at 30m; now 31m
     list = await manager.listSessionsByUser('u');
-    expect(list.map((s) => s.id)).toEqual([mid.session.id, recent.session.id]);
+    expect(list.map((s) => s.id)).toEqual([recent.session.id, mid.session.id]);
   });
 });
 

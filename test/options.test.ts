@@ -30,6 +30,9 @@ describe('resolveOptions: defaults', () => {
       caches: undefined,
       fleet: undefined,
       fleetTimeout: 500,
+      shortDuration: 86_400_000,
+      anonymousDuration: 7 * 86_400_000,
+      supersededGrace: 10_000,
       maxDataBytes: 65_536,
       messageBuffer: 100,
       secrets: [SECRET],
@@ -174,6 +177,9 @@ describe('resolveOptions: validation', () => {
     ['duration', { duration: Number.NaN }],
     ['duration', { duration: '30 days' as never }],
     ['absoluteDuration', { absoluteDuration: 'forever' as never }],
+    ['shortDuration', { shortDuration: 0 }],
+    ['anonymousDuration', { anonymousDuration: '7 days' as never }],
+    ['supersededGrace', { supersededGrace: -1 }],
     ['absoluteDuration', { duration: '30d', absoluteDuration: '1d' }],
     ['cacheTtl', { cacheTtl: 0 }],
     ['cacheTtl', { cacheTtl: '5 minutes' as never }],
@@ -195,6 +201,9 @@ describe('resolveOptions: validation', () => {
     ['logs.logFailed', { logs: { logFailed: 'no' as never } }],
     ['logs.sink', { logs: { sink: 'console' as never } }],
     ['logs.slowMs', { logs: { slowMs: -1 } }],
+    ['logs.routes', { logs: { routes: 'POST /checkout' as never } }],
+    ["logs.routes['POST /checkout'].logAll", { logs: { routes: { 'POST /checkout': { logAll: 'yes' as never } } } }],
+    ["logs.routes['GET /'].sink", { logs: { routes: { 'GET /': { sink: () => {} } as never } } }],
     ['clock', { clock: 1_700_000_000_000 as never }],
   ];
 
@@ -214,7 +223,7 @@ describe('resolveOptions: validation', () => {
 
   it('covers every top-level option in the table', () => {
     const named = new Set(rows.map(([option]) => option.split('.')[0]));
-    const known = ['store', 'cache', 'fleet', 'fleetTimeout', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'maxDataBytes', 'cleanupInterval', 'cleanupBatchSize', 'mergeActiveOrder', 'mergeGuestData', 'logs', 'futureCalls', 'messages', 'clock'];
+    const known = ['store', 'cache', 'fleet', 'fleetTimeout', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration', 'shortDuration', 'anonymousDuration', 'supersededGrace', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'maxDataBytes', 'cleanupInterval', 'cleanupBatchSize', 'mergeActiveOrder', 'mergeGuestData', 'logs', 'futureCalls', 'messages', 'clock'];
     expect([...named].sort()).toEqual([...known].sort());
   });
 

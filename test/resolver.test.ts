@@ -352,7 +352,7 @@ describe('sliding expiry', () => {
     const found = await manager.getSessionFromToken(token);
     expect(store.calls.get).toBe(0); // it was a cache hit
     expect(store.calls.update).toBe(1);
-    expect(updates).toEqual([[session.id, { expiresAt: now() + 10 * MIN, updatedAt: now() }]]);
+    expect(updates).toEqual([[session.id, { expiresAt: now() + 10 * MIN, lastSeenAt: now(), updatedAt: now() }]]); // lastSeenAt rides on the renewal
     expect(found?.id).toBe(session.id);
     expect(found?.expiresAt).toBe(now() + 10 * MIN);
     expect((await store.inner.get(session.id))?.expiresAt).toBe(now() + 10 * MIN);

@@ -1,5 +1,5 @@
 import { reason, warn } from '../environment.js';
-import { resolveLogSettings, type ResolvedLogs } from './settings.js';
+import { resolveLogSettings, type ResolvedLogSettings, type ResolvedLogs } from './settings.js';
 import { LOG_LEVELS, type LogEntry, type LogLevel, type LogSettings, type SessionLog } from './types.js';
 
 export interface LogCall {
@@ -18,7 +18,9 @@ export type LogContext = Pick<SessionLog, 'kind' | 'route' | 'sessionId' | 'user
  */
 export class LogBuffer {
   #pending: LogEntry[] = [];
-  #settings: ResolvedLogs;
+  readonly #settings: ResolvedLogs;
+  /** `session.setLogOptions(…)`: wins over the route's settings, which win over the manager's. */
+  #overrides: Partial<ResolvedLogSettings> = {};
   /** A long-lived session already sent entries: its close must be sent too, to end the story. */
   #sent = false;
   readonly #clock: () => number;
@@ -32,22 +34,23 @@ export class LogBuffer {
 
   /** Per-session overrides of the manager's `logs` settings (not the sink). */
   configure(overrides: LogSettings): void {
-    this.#settings = resolveLogSettings(overrides, this.#settings, { sink: false });
+    this.#overrides = { ...this.#overrides, ...resolveLogSettings(overrides, {}, { sink: false }) };
   }
 
   add(message: string, { level = 'info', error, meta }: LogCall = {}): void {
     if (!LOG_LEVELS.includes(level)) throw new TypeError(`sojourn: log level must be one of ${LOG_LEVELS.join(', ')}`);
-    if (!this.#settings.sink || rank(level) < rank(this.#settings.level)) return;
-    this.#pending.push({ time: this.#clock(), level, message: String(message), error, meta });
+    if (!this.#settings.sink) return;
     const context = this.#context();
+    if (rank(level) < rank(this.#effective(context).level)) return;
+    this.#pending.push({ time: this.#clock(), level, message: String(message), error, meta });
     if (isLongLived(context)) this.#send(context, { duration: this.#clock() - context.startedAt, error: undefined, slow: false, open: true });
   }
 
   /** The session closed: sends what is worth sending. A failing sink is reported, never thrown. */
   flush(error: unknown): void {
-    const { sink, logAll, logSlow, slowMs, logFailed } = this.#settings;
-    if (!sink) return;
+    if (!this.#settings.sink) return;
     const context = this.#context();
+    const { logAll, logSlow, slowMs, logFailed } = this.#effective(context);
     const duration = this.#clock() - context.startedAt;
     const slow = !isLongLived(context) && duration > slowMs;
     const failed = error !== undefined;
@@ -56,6 +59,12 @@ export class LogBuffer {
   }
 
   // ---------------------------------------------------------------------------------------
+
+  /** The manager's settings, then the route's, then this session's own. */
+  #effective(context: LogContext): ResolvedLogSettings {
+    const byRoute = context.route === undefined ? undefined : this.#settings.routes.get(context.route);
+    return { ...this.#settings, ...byRoute, ...this.#overrides };
+  }
 
   #send(context: LogContext, state: Pick<SessionLog, 'duration' | 'error' | 'slow' | 'open'>): void {
     const entries = this.#pending;

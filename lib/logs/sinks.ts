@@ -112,7 +112,7 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function errorFields(error: unknown): unknown {
+export function errorFields(error: unknown): unknown {
   if (error === undefined) return undefined;
   if (!(error instanceof Error)) return { message: String(error) };
   const code = (error as { code?: unknown }).code;
@@ -120,7 +120,7 @@ function errorFields(error: unknown): unknown {
 }
 
 /** Circular or BigInt meta must not cost the whole log line. */
-function serializable(value: unknown): boolean {
+export function serializable(value: unknown): boolean {
   try {
     JSON.stringify(value);
     return true;

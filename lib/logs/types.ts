@@ -36,7 +36,11 @@ export interface SessionLog {
   readonly entries: readonly LogEntry[];
 }
 
-export type LogSink = (log: SessionLog) => void | Promise<void>;
+/**
+ * Receives each closed session's log. A sink that keeps logs for a while (`postgresLogSink`) may
+ * offer `prune(now)`: the expired-session cleanup then deletes its rows past their retention too.
+ */
+export type LogSink = ((log: SessionLog) => void | Promise<void>) & { prune?(now: number): Promise<number> };
 
 /** Which sessions are logged and what they keep; Serverpod's `LogSettings` under one name each. */
 export interface LogSettings {
@@ -53,6 +57,8 @@ export interface LogSettings {
 }
 
 export interface LogOptions extends LogSettings {
+  /** Overrides by route, as logs name them (`'POST /checkout'`, `'GET /orders/:id'`). @default {} */
+  routes?: Readonly<Record<string, LogSettings>>;
   /**
    * Receives the logs: a function, `consoleSink()` or `pinoSink(logger)`. Without one nothing is
    * logged, whatever the other settings say. @default none

@@ -1,7 +1,7 @@
 import { SessionStoreError } from '../errors.js';
 import type { SessionStore } from './types.js';
 
-const OPERATIONS = ['get', 'create', 'update', 'delete', 'deleteByUser', 'deleteByActiveOrderId', 'listByUser', 'deleteExpired'] as const;
+const OPERATIONS = ['get', 'create', 'update', 'delete', 'deleteByUser', 'deleteByActiveOrderId', 'listByUser', 'listByActiveChannelId', 'deleteExpired'] as const;
 
 /**
  * The same store, every failure wrapped in a `SessionStoreError` naming the store and the
@@ -10,8 +10,9 @@ const OPERATIONS = ['get', 'create', 'update', 'delete', 'deleteByUser', 'delete
  * forever. The call itself cannot be cancelled; a late answer is dropped.
  */
 export function guardStore(store: SessionStore, timeoutMs = Infinity): SessionStore {
-  const guarded: Record<string, unknown> = { name: store.name, close: store.close?.bind(store) };
+  const guarded: Record<string, unknown> = { name: store.name, shared: store.shared, close: store.close?.bind(store) };
   for (const operation of OPERATIONS) {
+    if (typeof store[operation] !== 'function') continue; // an optional one this store does not offer
     const call = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
     guarded[operation] = async (...args: unknown[]) => {
       try {

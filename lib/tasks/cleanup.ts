@@ -16,10 +16,12 @@ export interface CleanupParts {
   readonly clock: () => number;
   readonly batchSize: number;
   readonly interval: number | false;
+  /** Sinks that keep logs (`postgresLogSink`) drop rows past their retention with each run. */
+  readonly logs?: { prune?(now: number): Promise<number> };
 }
 
 /** Vendure's batched clean-sessions job: one run at a time per process, one across the fleet. */
-export function createCleanup({ store, local, fleet, clock, batchSize: defaultBatch, interval }: CleanupParts) {
+export function createCleanup({ store, local, fleet, clock, batchSize: defaultBatch, interval, logs }: CleanupParts) {
   let timer: NodeJS.Timeout | undefined;
   let job: Promise<number> | undefined;
 
@@ -32,8 +34,10 @@ export function createCleanup({ store, local, fleet, clock, batchSize: defaultBa
       // Plain eviction, not a revoke: an expired entry is refused by every cache already (entries
       // never outlive expiresAt), and tombstones for ids that can never come back would only crowd.
       if (ids.length > 0) await local.delete(ids);
-      if (ids.length < batchSize) return removed;
+      if (ids.length < batchSize) break;
     }
+    await logs?.prune?.(clock());
+    return removed;
   }
 
   /** An instance that cannot take the lock leaves the work to the holder. */

@@ -242,7 +242,8 @@ export function sessionScenarios(framework: Framework): void {
 
   describe('login rotation', () => {
     it('authenticate() issues a new token, retires the old one and carries the active order', async () => {
-      const { app } = setup();
+      const ctx = setup({ clock: () => ctx.now, supersededGrace: '10s' });
+      const { app } = ctx;
       const guest = await request(app).post('/order/o1').expect(200);
       const guestCookie = cookiePair(setCookieOf(guest)!);
 
@@ -255,6 +256,16 @@ export function sessionScenarios(framework: Framework): void {
       const asUser = await request(app).get('/read').set('Cookie', userCookie).expect(200);
       expect(asUser.body).toMatchObject({ id: login.body.id, user: { id: 'u1', name: 'Ann' }, order: 'o1' });
 
+      // The login race: a request that still carries the guest cookie sees nothing, and its
+      // answer neither clears nor replaces the browser's (new) cookie while the grace window runs.
+      const late = await request(app).get('/read').set('Cookie', guestCookie).expect(200);
+      expect(late.body).toEqual(emptyView);
+      expect(late.headers['set-cookie']).toBeUndefined();
+      const lateWrite = await request(app).post('/order/o2').set('Cookie', guestCookie).expect(200);
+      expect(lateWrite.body).toEqual(emptyView); // refused, not a new guest
+      expect(lateWrite.headers['set-cookie']).toBeUndefined();
+
+      ctx.now += 10_000; // past the window: the guest token is junk like any unknown one
       const asGuest = await request(app).get('/read').set('Cookie', guestCookie).expect(200);
       expect(asGuest.body).toEqual(emptyView);
       expect(cookieAttributes(setCookieOf(asGuest)!)['max-age']).toBe('0');
