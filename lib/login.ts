@@ -1,3 +1,4 @@
+import { deviceFields, type Device } from './device.js';
 import { SessionDataError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { Created, Records } from './records.js';
@@ -10,6 +11,8 @@ export interface LoginOptions {
   from?: CachedSession;
   /** `false`: a browser-session cookie and `shortDuration` of idle life (Vendure's default is a long-lived cookie). @default true */
   rememberMe?: boolean;
+  /** The client logging in (kept as the `device` option allows); the guest's when not given. */
+  device?: Device;
 }
 
 /**
@@ -18,7 +21,7 @@ export interface LoginOptions {
  * superseded rather than deleted (the login race: see `supersede`).
  */
 export function createLogin(records: Records, store: SessionStore, options: ResolvedOptions) {
-  return async function createNewAuthenticatedSession(user: SessionUser, strategyName: string, { from, rememberMe = true }: LoginOptions = {}): Promise<Created> {
+  return async function createNewAuthenticatedSession(user: SessionUser, strategyName: string, { from, rememberMe = true, device }: LoginOptions = {}): Promise<Created> {
     const snapshot = userSnapshot(user, options.maxDataBytes);
     if (typeof strategyName !== 'string' || strategyName.length === 0) {
       throw new TypeError('sojourn: the authentication strategy name must be a non-empty string');
@@ -37,8 +40,7 @@ export function createLogin(records: Records, store: SessionStore, options: Reso
       activeChannelId: guest?.activeChannelId,
       data: data ? jsonCopy(data, 'mergeGuestData() result') : {},
       ...(rememberMe ? {} : { rememberMe: false }),
-      ...(guest?.userAgent === undefined ? {} : { userAgent: guest.userAgent }),
-      ...(guest?.ip === undefined ? {} : { ip: guest.ip }),
+      ...deviceFields(device ?? guest, options.device),
     });
     if (guest) await records.supersede(guest.id);
     return created;

@@ -1,4 +1,5 @@
 import type { SessionCache } from './caches/types.js';
+import { resolveDeviceOptions, type DeviceOptions, type ResolvedDevice } from './device.js';
 import type { Duration } from './duration.js';
 import { isProduction } from './environment.js';
 import { SessionConfigError } from './errors.js';
@@ -77,6 +78,8 @@ export interface SessionOptions {
   logs?: LogOptions;
   /** Future calls: `{ queue, concurrency, pollInterval, lease, retries }`. @default memoryQueue(), 1, '1s', '30s', 0 */
   futureCalls?: FutureCallOptions;
+  /** What device lists keep: `{ ip, userAgent, lastSeenEvery }`. @default { ip: true, userAgent: true, lastSeenEvery: '1h' } */
+  device?: DeviceOptions;
   /** Session messages: `{ buffer }` (messages a slow `stream()` consumer may fall behind). @default { buffer: 100 } */
   messages?: { buffer?: number };
   /** Epoch milliseconds; inject for tests. @default Date.now */
@@ -108,6 +111,7 @@ export interface ResolvedOptions {
   readonly mergeGuestData: MergeGuestData;
   readonly logs: ResolvedLogs;
   readonly futureCalls: ResolvedFutureCallOptions;
+  readonly device: ResolvedDevice;
   readonly messageBuffer: number;
   readonly clock: () => number;
 }
@@ -172,6 +176,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     mergeGuestData: functionOption('mergeGuestData', options.mergeGuestData) ?? keepGuestData,
     logs: resolveLogs(options.logs),
     futureCalls: resolveFutureCallOptions(options.futureCalls),
+    device: resolveDeviceOptions(options.device),
     messageBuffer: integerOption('messages.buffer', messages.buffer, DEFAULTS.messageBuffer, 1),
     clock: functionOption('clock', options.clock) ?? Date.now,
   });
@@ -182,7 +187,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
 const KNOWN = new Set<string>([
   'store', 'cache', 'fleet', 'fleetTimeout', 'secret', 'tokenMethod', 'bearerHeader', 'tokenHeader', 'cookie', 'duration',
   'shortDuration', 'anonymousDuration', 'supersededGrace', 'absoluteDuration', 'cacheTtl', 'cacheTimeout', 'storeTimeout', 'maxDataBytes', 'cleanupInterval', 'cleanupBatchSize',
-  'mergeActiveOrder', 'mergeGuestData', 'logs', 'clock', 'futureCalls', 'messages',
+  'mergeActiveOrder', 'mergeGuestData', 'logs', 'clock', 'futureCalls', 'messages', 'device',
 ]);
 const keepGuestOrder: MergeActiveOrder = ({ guestOrderId }) => guestOrderId;
 const keepGuestData: MergeGuestData = ({ guestData }) => guestData;

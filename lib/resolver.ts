@@ -1,5 +1,6 @@
 import type { CacheChain } from './caches/chain.js';
 import type { Coherence } from './coherence.js';
+import { lastSeenDue } from './device.js';
 import { renewedExpiry } from './expiry.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionStore } from './stores/types.js';
@@ -37,8 +38,8 @@ interface Fetched {
 /**
  * Token → session: each cache layer in order, then the store. Concurrent lookups of one id share
  * one fetch (shared layers and the store are asked once per burst), and a burst due for renewal
- * shares one renewal write. The secret is checked on every lookup. A change heard for an id drops
- * its fetch in flight, so no lookup started after a revoke joins one started before it.
+ * (or a `lastSeenAt` write) shares one write. The secret is checked on every lookup. A change heard
+ * for an id drops its fetch in flight, so no lookup started after a revoke joins one started before it.
  */
 export function createResolver({ options, chain, store, codec, coherence, localLayers, serialize }: ResolverParts) {
   const { clock } = options;
@@ -59,10 +60,10 @@ export function createResolver({ options, chain, store, codec, coherence, localL
     return { found: null, layer, backFilled: false };
   }
 
-  /** Slides the idle expiry forward to `expiresAt`; one write per burst. */
-  function renew(session: CachedSession, expiresAt: number, now: number): Promise<CachedSession | undefined> {
+  /** Writes `lastSeenAt`, and slides the idle expiry forward to `expiresAt` when given; one write per burst. */
+  function renew(session: CachedSession, expiresAt: number | undefined, now: number): Promise<CachedSession | undefined> {
     return singleFlight(renewing, session.id, async () => {
-      const record = await store.update(session.id, { expiresAt, lastSeenAt: now, updatedAt: now });
+      const record = await store.update(session.id, { ...(expiresAt === undefined ? {} : { expiresAt }), lastSeenAt: now, updatedAt: now });
       if (!record) {
         await chain.setMissing([session.id], now + options.cacheTtl, now);
         return undefined;
@@ -90,9 +91,9 @@ export function createResolver({ options, chain, store, codec, coherence, localL
     if (!session || !codec.matches(token, session.secretHash)) return undefined;
     if (session.supersededUntil !== undefined) return { session, renewed: false, superseded: true };
     const renewTo = renewedExpiry(session, now, options);
-    if (renewTo !== undefined) {
+    if (renewTo !== undefined || lastSeenDue(session, now, options.device)) {
       const renewed = await renew(session, renewTo, now);
-      return renewed && { session: renewed, renewed: true, superseded: false };
+      return renewed && { session: renewed, renewed: renewTo !== undefined, superseded: false };
     }
     backFill(fetched, session, now);
     return { session, renewed: false, superseded: false };

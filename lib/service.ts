@@ -1,5 +1,6 @@
 import type { CacheChain } from './caches/chain.js';
 import type { Coherence } from './coherence.js';
+import { deviceFields, type Device } from './device.js';
 import { reason, warn } from './environment.js';
 import { createLogin, type LoginOptions } from './login.js';
 import type { MessageHub } from './messages/session.js';
@@ -37,7 +38,8 @@ export interface SessionService {
   /** Issues and verifies this manager's tokens. */
   readonly codec: TokenCodec;
   resolve(token: VerifiedToken): Promise<Resolution | undefined>;
-  createAnonymousSession(fields?: Pick<SessionRecord, 'userAgent' | 'ip'>): Promise<Created>;
+  /** A new guest record; `device` is kept as the `device` option allows. */
+  createAnonymousSession(device?: Device): Promise<Created>;
   createNewAuthenticatedSession(user: SessionUser, strategyName: string, options?: LoginOptions): Promise<Created>;
   /** The session behind a token, or `undefined` for junk, unknown, forged, expired, destroyed or superseded ones. */
   getSessionFromToken(token: string): Promise<CachedSession | undefined>;
@@ -121,7 +123,7 @@ export function createSessionService(parts: ServiceParts): SessionService {
     messages,
     codec,
     resolve,
-    createAnonymousSession: (fields = {}) => records.create(fields),
+    createAnonymousSession: (device) => records.create(deviceFields(device, options.device)),
     createNewAuthenticatedSession,
     async getSessionFromToken(token) {
       const verified = typeof token === 'string' ? codec.verify(token) : undefined;

@@ -1,3 +1,4 @@
+import type { Device } from './device.js';
 import { SessionClosedError } from './errors.js';
 import { reason, warn } from './environment.js';
 import { Lifecycle, type WillCloseListener } from './lifecycle.js';
@@ -17,6 +18,8 @@ export interface SessionBinding {
   token(change: TokenChange): void;
   /** Names the unit of work in logs. */
   route?(): string | undefined;
+  /** The client, for device lists: read when a record is created or logged in. */
+  device?(): Device | undefined;
 }
 
 /** What the transports do to a session beyond its public members; not public API. */
@@ -165,7 +168,11 @@ export class Session {
   async authenticate(user: SessionUser, strategyName: string, options: { rememberMe?: boolean } = {}): Promise<void> {
     this.#assertOpen('authenticate');
     const from = this.#record ?? (await this.#creating);
-    const { token, session } = await this.#service.createNewAuthenticatedSession(user, strategyName, { from, rememberMe: options.rememberMe });
+    const { token, session } = await this.#service.createNewAuthenticatedSession(user, strategyName, {
+      from,
+      rememberMe: options.rememberMe,
+      device: this.#binding?.device?.(),
+    });
     this.#adopt(session, token, true);
   }
 
@@ -284,7 +291,7 @@ export class Session {
   /** The record, created once however many writes ask for it at the same time. */
   #ensureRecord(): Promise<CachedSession> {
     if (this.#record) return Promise.resolve(this.#record);
-    this.#creating ??= this.#service.createAnonymousSession().then(({ token, session }) => {
+    this.#creating ??= this.#service.createAnonymousSession(this.#binding?.device?.()).then(({ token, session }) => {
       this.#adopt(session, token, false);
       return session;
     });

@@ -38,7 +38,7 @@ export interface SessionRecord {
   readonly absoluteExpiresAt: number;
   /** `false`: logged in without "remember me" (a browser-session cookie, `shortDuration` idle). */
   readonly rememberMe?: boolean;
-  /** When the session was last used, written at most once per renewal (device lists). */
+  /** When the session was last used: written on renewal and at most once per `device.lastSeenEvery` (device lists). */
   readonly lastSeenAt?: number;
   /** The client's `User-Agent`, cut to a bounded length (device lists). */
   readonly userAgent?: string;

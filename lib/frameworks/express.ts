@@ -56,4 +56,6 @@ const EXPRESS: HttpFramework<Request> = {
   },
   /** `req.secure` honours Express's `trust proxy` (X-Forwarded-Proto). */
   secure: (req) => req.secure === true,
+  /** `req.ip` honours `trust proxy` (X-Forwarded-For). */
+  ip: (req) => req.ip,
 };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Device } from '../device.js';
 import { warnOnce } from '../environment.js';
 import { createSessionManager, serviceOf, type SessionManager } from '../manager.js';
 import type { ResolvedOptions, SessionOptions } from '../options.js';
@@ -14,6 +15,8 @@ export interface HttpFramework<C> {
   route(context: C): string;
   /** Whether the request came over TLS, as the framework sees it behind a proxy it trusts. */
   secure(context: C): boolean;
+  /** The client's address, as the framework sees it behind a proxy it trusts. */
+  ip(context: C): string | undefined;
 }
 
 /** What a framework binding holds for its middleware's lifetime. */
@@ -102,6 +105,10 @@ class HttpBinding<C> implements SessionBinding {
 
   route(): string {
     return this.#framework.route(this.#context);
+  }
+
+  device(): Device {
+    return { userAgent: this.#res.req.headers['user-agent'], ip: this.#framework.ip(this.#context) };
   }
 
   responseClosed(session: Session): void {

@@ -71,6 +71,8 @@ const KOA: HttpFramework<Context | ParameterizedContext> = {
   },
   /** `ctx.secure` honours `app.proxy` (X-Forwarded-Proto). */
   secure: (ctx) => ctx.secure === true,
+  /** `ctx.ip` honours `app.proxy` (X-Forwarded-For). */
+  ip: (ctx) => ctx.ip,
 };
 
 /**

@@ -85,6 +85,8 @@ export function websocketSessions(options: WebSocketSessionsOptions): WebSocketS
         handshake.splice(0, handshake.length, ...tokenHeaders(manager.options, presented, change, secure));
       },
       route: () => route,
+      // No proxy settings reach an upgrade: the peer's address, as it connected.
+      device: () => ({ userAgent: req.headers['user-agent'], ip: req.socket.remoteAddress }),
     });
     socket.once('close', () => {
       if (connection) return;

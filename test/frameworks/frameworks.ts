@@ -56,7 +56,12 @@ export interface Framework {
   readonly errorStyle: string;
   sessionMiddleware(options: MiddlewareOptions): { readonly manager: SessionManager };
   /** An app with the session middleware, the shared routes, `routes`, and the error handler. */
-  mount(options: MiddlewareOptions, routes?: readonly Route[]): Mounted;
+  mount(options: MiddlewareOptions, routes?: readonly Route[], settings?: AppSettings): Mounted;
+}
+
+export interface AppSettings {
+  /** Express's `trust proxy`, Koa's `app.proxy`: X-Forwarded-Proto and X-Forwarded-For are believed. @default false */
+  readonly trustProxy?: boolean;
 }
 
 /** What the shared routes answer: the session as the client sees it. */
@@ -127,10 +132,11 @@ function expressFramework(name: string, express: typeof express5, major: 4 | 5):
     family: 'express',
     errorStyle: major === 5 ? 'async throw' : 'next(err)',
     sessionMiddleware: (options) => sessionMiddleware(options),
-    mount(options, routes = []) {
+    mount(options, routes = [], { trustProxy = false } = {}) {
       const middleware = sessionMiddleware(options);
       const errors: unknown[] = [];
       const app = express();
+      app.set('trust proxy', trustProxy);
       app.use(middleware);
       for (const route of [...ROUTES, ...routes]) app[route.method](route.path, expressRoute(route, major));
       app.use(captureSessionErrors());
@@ -167,10 +173,11 @@ function koaFramework(name: string, Koa: typeof Koa3): Framework {
     family: 'koa',
     errorStyle: 'async throw',
     sessionMiddleware: (options) => koaSessionMiddleware(options),
-    mount(options, routes = []) {
+    mount(options, routes = [], { trustProxy = false } = {}) {
       const middleware = koaSessionMiddleware(options);
       const errors: unknown[] = [];
       const app = new Koa();
+      app.proxy = trustProxy;
       app.use(async (ctx, next) => {
         try {
           await next();

@@ -3,17 +3,13 @@
  * proxy it trusts (Express `trust proxy`, Koa `app.proxy`), gets a Secure cookie; production
  * always does; `cookie.secure` set either way wins.
  */
-import express5 from 'express';
-import express4 from 'express4';
-import Koa3 from 'koa';
-import Koa2 from 'koa2';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sessionMiddleware, type SessionManager, type SessionOptions } from '../../lib/index.js';
-import { sessionMiddleware as koaSessionMiddleware } from '../../lib/koa.js';
+import type { SessionManager, SessionOptions } from '../../lib/index.js';
 import { cookieAttributes, setCookieOf } from '../helpers/http.js';
 import { TEST_SECRET } from '../helpers/records.js';
 import { captureWarnings } from '../helpers/warnings.js';
+import { FRAMEWORKS } from './frameworks.js';
 
 const managers: SessionManager[] = [];
 afterEach(async () => {
@@ -21,42 +17,11 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((manager) => manager.close()));
 });
 
-type App = (options: SessionOptions, trustProxy: boolean) => Parameters<typeof request>[0];
-
-const expressApp = (express: typeof express5): App => (options, trustProxy) => {
-  const middleware = sessionMiddleware({ secret: TEST_SECRET, ...options });
-  managers.push(middleware.manager);
-  const app = express();
-  app.set('trust proxy', trustProxy);
-  app.use(middleware);
-  app.post('/write', async (req, res) => {
-    await req.session.set('k', 1);
-    res.end();
-  });
-  return app;
-};
-
-const koaApp = (Koa: typeof Koa3): App => (options, trustProxy) => {
-  const middleware = koaSessionMiddleware({ secret: TEST_SECRET, ...options });
-  managers.push(middleware.manager);
-  const app = new Koa();
-  app.proxy = trustProxy;
-  app.use(middleware);
-  app.use(async (ctx) => {
-    await ctx.session.set('k', 1);
-    ctx.status = 204;
-  });
-  return app.callback();
-};
-
-describe.each([
-  ['express 4', expressApp(express4 as unknown as typeof express5)],
-  ['express 5', expressApp(express5)],
-  ['koa 2', koaApp(Koa2 as unknown as typeof Koa3)],
-  ['koa 3', koaApp(Koa3)],
-])('%s: the Secure attribute', (_name, app) => {
+describe.each(FRAMEWORKS)('$name: the Secure attribute', (framework) => {
   const secureOf = async (options: SessionOptions, trustProxy: boolean, proto?: string) => {
-    const req = request(app(options, trustProxy)).post('/write');
+    const { app, middleware } = framework.mount({ secret: TEST_SECRET, ...options }, [], { trustProxy });
+    managers.push(middleware.manager);
+    const req = request(app).post('/set/k/1');
     if (proto) req.set('X-Forwarded-Proto', proto);
     return cookieAttributes(setCookieOf(await req)!).secure === true;
   };
