@@ -4,7 +4,7 @@
  * error handler that answers `{ error, message, code, hasSession }` and records what reached it.
  * Scenarios (scenarios.ts, sse.test.ts) are written once against this interface.
  */
-import type { RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import express5 from 'express';
@@ -26,6 +26,8 @@ import { eventStream as koaEventStream, sessionMiddleware as koaSessionMiddlewar
 export interface RouteContext {
   readonly session: Session;
   readonly params: Readonly<Record<string, string>>;
+  /** The JSON request body (`{}` without one). */
+  readonly body: Readonly<Record<string, unknown>>;
   /** The Node response (for checks like `writableFinished`). */
   readonly res: ServerResponse;
   /** The framework's `eventStream()`; the route's return value is then not sent. */
@@ -79,13 +81,20 @@ export function view(session: Session) {
 /** The routes every app has. */
 export const ROUTES: readonly Route[] = [
   { method: 'get', path: '/read', handle: ({ session }) => view(session) },
+  { method: 'get', path: '/me', handle: ({ session }) => ({ id: session.id ?? null, user: session.user ?? null }) },
   {
     method: 'get',
-    path: '/data/:n',
+    path: '/keys/:n',
     handle: ({ session, params }) => {
       const keys = Array.from({ length: Number(params.n) }, (_, i) => `k${i}`);
       return Object.fromEntries(keys.map((key) => [key, session.get(key) ?? null]));
     },
+  },
+  { method: 'get', path: '/data/:key', handle: ({ session, params }) => ({ value: session.get(params.key!) ?? null }) },
+  {
+    method: 'post',
+    path: '/data/:key',
+    handle: async ({ session, params, body }) => ({ written: await session.set(params.key!, body.value ?? null), id: session.id ?? null }),
   },
   {
     method: 'post',
@@ -103,8 +112,9 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'post',
     path: '/login',
-    handle: async ({ session }) => {
-      await session.authenticate({ id: 'u1', name: 'Ann' }, 'password');
+    // `{ user }` in the body logs that user in; without one, Ann.
+    handle: async ({ session, body }) => {
+      await session.authenticate(body.user === undefined ? { id: 'u1', name: 'Ann' } : { id: body.user as string | number }, 'password');
       return view(session);
     },
   },
@@ -137,6 +147,7 @@ function expressFramework(name: string, express: typeof express5, major: 4 | 5):
       const errors: unknown[] = [];
       const app = express();
       app.set('trust proxy', trustProxy);
+      app.use(express.json());
       app.use(middleware);
       for (const route of [...ROUTES, ...routes]) app[route.method](route.path, expressRoute(route, major));
       app.use(captureSessionErrors());
@@ -158,8 +169,8 @@ function expressRoute(route: Route, major: 4 | 5): RequestHandler {
       streaming = true;
       return eventStream(req, res, options);
     };
-    const body = await route.handle({ session: req.session, params: req.params as Record<string, string>, res, stream });
-    if (!streaming) res.json(body);
+    const answer = await route.handle({ session: req.session, params: req.params as Record<string, string>, body: req.body ?? {}, res, stream });
+    if (!streaming) res.json(answer);
   };
   if (major === 5) return run;
   return (req, res, next) => {
@@ -178,6 +189,7 @@ function koaFramework(name: string, Koa: typeof Koa3): Framework {
       const errors: unknown[] = [];
       const app = new Koa();
       app.proxy = trustProxy;
+      app.silent = true; // errors are answered (and recorded) by the first middleware
       app.use(async (ctx, next) => {
         try {
           await next();
@@ -197,8 +209,9 @@ function koaFramework(name: string, Koa: typeof Koa3): Framework {
             streaming = true;
             return koaEventStream(ctx, opts);
           };
-          const body = await route.handle({ session: ctx.session, params: ctx.params, res: ctx.res, stream });
-          if (!streaming) ctx.body = body;
+          const body = ctx.method === 'POST' ? await readJson(ctx.req) : {};
+          const answer = await route.handle({ session: ctx.session, params: ctx.params, body, res: ctx.res, stream });
+          if (!streaming) ctx.body = answer;
         });
       }
       app.use(router.routes());
@@ -207,9 +220,22 @@ function koaFramework(name: string, Koa: typeof Koa3): Framework {
   };
 }
 
+/** Koa has no body parser of its own: the JSON body, `{}` when empty. */
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
 export const express4Framework = expressFramework('express 4', express4, 4);
 export const express5Framework = expressFramework('express 5', express5, 5);
 export const koa2Framework = koaFramework('koa 2', Koa2);
 export const koa3Framework = koaFramework('koa 3', Koa3);
 
 export const FRAMEWORKS: readonly Framework[] = [express4Framework, express5Framework, koa2Framework, koa3Framework];
+
+/** One instance's app over `manager`: the shared routes on `framework` (Express 5 unless told). */
+export function appOf(manager: SessionManager, framework: Framework = express5Framework, routes: readonly Route[] = []): RequestListener {
+  return framework.mount({ manager }, routes).app;
+}

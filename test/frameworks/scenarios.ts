@@ -486,7 +486,7 @@ export function sessionScenarios(framework: Framework): void {
       }
       const expected = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i]));
       expect((await store.get(created.body.id))?.data).toEqual(expected);
-      const res = await request(app).get('/data/20').set('Cookie', cookie).expect(200);
+      const res = await request(app).get('/keys/20').set('Cookie', cookie).expect(200);
       expect(res.body).toEqual(expected);
     });
 

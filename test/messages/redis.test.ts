@@ -1,18 +1,17 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createSessionManager, eventStream, lruCache, sessionMiddleware, SessionClosedError, topics, type SessionManager } from 'sojourn';
+import { createSessionManager, lruCache, SessionClosedError, topics, type SessionManager } from 'sojourn';
 import { redisCache, redisFleet, redisStore } from 'sojourn/redis';
 import { sessionOf } from 'sojourn/websocket';
+import { appOf, express5Framework, type Route } from '../frameworks/frameworks.js';
 import { connectEventStream } from '../helpers/http.js';
 import { TEST_SECRET } from '../helpers/records.js';
 import { eventually, sharedRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
 import { bearer, closeHarnesses, connected, harness } from '../websocket/harness.js';
-import { app as instanceApp } from '../redis/apps.js';
 
 /** Two instances (two managers, each its own fleet and subscriber connection) on one real Redis. */
 const managers: SessionManager[] = [];
@@ -54,17 +53,21 @@ async function channelsUnder(client: TestRedisClient, prefix: string): Promise<s
   return client.sendCommand<string[]>(['PUBSUB', 'CHANNELS', `${prefix}*`]);
 }
 
-/** Instance B's HTTP side: login, and a route that publishes on the user's topic. */
-function appB(manager: SessionManager): express.Express {
-  const b = instanceApp(manager); // the Redis suites' instance app: /login, /me, /data, /logout
-  b.post('/notify', async (req, res) => {
-    await req.session.messages.publish(topics.user(req.session.user!.id), req.body);
-    res.status(204).end();
-  });
-  return b;
+/** Instance B's HTTP side: the shared routes (login…), and one that publishes on the user's topic. */
+function appB(manager: SessionManager) {
+  return appOf(manager, express5Framework, [
+    {
+      method: 'post',
+      path: '/notify',
+      handle: async ({ session, body }) => {
+        await session.messages.publish(topics.user(session.user!.id), body);
+        return {};
+      },
+    },
+  ]);
 }
 
-async function listen(app: express.Express): Promise<number> {
+async function listen(app: http.RequestListener): Promise<number> {
   const server = http.createServer(app);
   servers.push(server);
   server.listen(0, '127.0.0.1');
@@ -86,7 +89,7 @@ describe('session messages across instances (real Redis)', () => {
     const { ws } = await connected(h.url, bearer(token));
     await eventually(async () => (await numsub(client, `${prefix}user:ann`)) === 1, 2_000, 'A to subscribe');
     const received = once(ws, 'message');
-    await http.post('/notify').set('authorization', `Bearer ${token}`).send({ type: 'cart', items: 3 }).expect(204);
+    await http.post('/notify').set('authorization', `Bearer ${token}`).send({ type: 'cart', items: 3 }).expect(200);
     expect(JSON.parse(String((await received)[0]))).toEqual({ message: { type: 'cart', items: 3 } });
     ws.close();
     await eventually(async () => a.messages.listenerCount === 0 && (await numsub(client, `${prefix}user:ann`)) === 0, 2_000, 'cleanup');
@@ -94,13 +97,15 @@ describe('session messages across instances (real Redis)', () => {
 
   it("an SSE client on A streams its user's topic; disconnecting removes the Redis subscription", async () => {
     const { a, b, client, prefix } = await fleet();
-    const app = express();
-    app.use(sessionMiddleware({ manager: a }));
-    app.get('/events', async (req, res) => {
-      const stream = eventStream(req, res);
-      for await (const message of req.session.messages.stream(topics.user(req.session.user!.id))) stream.send(message, { event: 'message' });
-    });
-    const port = await listen(app);
+    const events: Route = {
+      method: 'get',
+      path: '/events',
+      handle: async ({ session, stream }) => {
+        const sse = stream();
+        for await (const message of session.messages.stream(topics.user(session.user!.id))) sse.send(message, { event: 'message' });
+      },
+    };
+    const port = await listen(appOf(a, express5Framework, [events]));
     const { token } = await b.createNewAuthenticatedSession({ id: 'bea' }, 'test');
     const sse = await connectEventStream(port, '/events', { authorization: `Bearer ${token}` });
     await eventually(async () => (await numsub(client, `${prefix}user:bea`)) === 1, 2_000, 'A to subscribe');

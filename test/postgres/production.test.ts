@@ -64,7 +64,7 @@ interface Instance {
 /** A guest cart on one instance, login on the other, logout (refused on both before it returns), and the cleanup job. */
 async function scenario(backends: Backends) {
   const { instances, advance, close } = await twoInstances(backends);
-  onTestFinished(close);
+  onTestFinished(async () => void (await close()));
   const [a, b] = instances;
   const idOf = async (app: express.Express, token: string) =>
     (await request(app).get('/me').set('authorization', `Bearer ${token}`).expect(200)).body.id as string | null;

@@ -1,16 +1,16 @@
-import express, { type ErrorRequestHandler } from 'express';
 import supertest from 'supertest';
 import { createSessionManager, type SessionManager } from '../../lib/manager.js';
-import { sessionMiddleware } from '../../lib/frameworks/express.js';
 import { lruCache } from '../../lib/caches/lru.js';
 import type { SessionOptions } from '../../lib/options.js';
 import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
+import { appOf } from '../frameworks/frameworks.js';
 import { TEST_SECRET } from '../helpers/records.js';
 import type { TestRedisClient } from '../helpers/redis.js';
 
 /**
  * One "instance" of an application: its own manager (own LRU, own Redis store, cache and fleet,
- * and so its own subscriber connection) and its own Express 5 app, over Redis shared with the others.
+ * and so its own subscriber connection) and its own Express 5 app (the shared test routes), over
+ * Redis shared with the others.
  */
 export interface Instance {
   readonly manager: SessionManager;
@@ -36,36 +36,7 @@ export async function instance(options: {
     ...options.extra,
   });
   await manager.start();
-  return { manager, http: supertest(app(manager)) };
-}
-
-export function app(manager: SessionManager): express.Express {
-  const app = express();
-  app.use(express.json());
-  app.use(sessionMiddleware({ manager }));
-  app.post('/login', async (req, res) => {
-    await req.session.authenticate({ id: req.body.user }, 'test');
-    res.json({ id: req.session.id });
-  });
-  app.get('/me', (req, res) => {
-    res.json({ id: req.session.id ?? null, user: req.session.user ?? null });
-  });
-  app.get('/data/:key', (req, res) => {
-    res.json({ value: req.session.get(req.params.key) ?? null });
-  });
-  app.post('/data/:key', async (req, res) => {
-    const written = await req.session.set(req.params.key, req.body.value);
-    res.json({ written });
-  });
-  app.post('/logout', async (req, res) => {
-    await req.session.destroy();
-    res.json({});
-  });
-  const errors: ErrorRequestHandler = (error, _req, res, _next) => {
-    res.status(error.status ?? 500).json({ code: error.code ?? null, name: error.name });
-  };
-  app.use(errors);
-  return app;
+  return { manager, http: supertest(appOf(manager)) };
 }
 
 /** `Authorization: Bearer <token>`. */

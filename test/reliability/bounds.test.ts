@@ -15,7 +15,7 @@ import { unknownToken } from '../helpers/http.js';
 import { TEST_SECRET } from '../helpers/records.js';
 import { keysUnder, sharedRedis, uniquePrefix } from '../helpers/redis.js';
 import { tolerateWarnings } from '../helpers/warnings.js';
-import { app } from '../redis/apps.js';
+import { appOf } from '../frameworks/frameworks.js';
 import { client, listen } from './client.js';
 import { report, size } from './figures.js';
 import { bearer, pool } from './fleet.js';
@@ -35,7 +35,7 @@ describe('made-up bearer tokens', () => {
     const lru = countingCache(lruCache({ max: 1_000 }));
     const shared = countingCache(redisCache({ client: redis, prefix: `${prefix}cache:` }));
     const manager = createSessionManager({ secret: TEST_SECRET, store, cache: [lru, shared], fleet: memoryFleet(), tokenMethod: 'bearer', cleanupInterval: false });
-    const server = createServer(app(manager));
+    const server = createServer(appOf(manager));
     const http = client(await listen(server), { sockets: 32 });
     cleanups.push(() => manager.close(), () => new Promise((resolve) => server.close(resolve)), () => http.close());
 

@@ -12,7 +12,7 @@ import { resolveOptions } from '../../lib/options.js';
 import { postgresFleet, postgresStore } from '../../lib/postgres.js';
 import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
 import { connectRedis, eventually, sharedRedis, startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis.js';
-import { app } from '../redis/apps.js';
+import { appOf } from '../frameworks/frameworks.js';
 import { client, listen } from './client.js';
 import { report, round, size } from './figures.js';
 import { bearer, login, type Node } from './fleet.js';
@@ -32,7 +32,7 @@ afterEach(async () => {
 async function node(store: SessionStore, cache: SessionCache[], fleet: SessionFleet, redis = undefined as never): Promise<Node> {
   const manager = createSessionManager({ secret: TEST_SECRET, store, cache, fleet, tokenMethod: 'bearer', cleanupInterval: false, storeTimeout: '2s' });
   await manager.start();
-  const server = createServer(app(manager));
+  const server = createServer(appOf(manager));
   const n: Node = { manager, server, redis, pool: undefined, http: client(await listen(server), { sockets: 16 }) };
   cleanups.push(async () => {
     n.http.close();
@@ -200,7 +200,7 @@ describe('a store that hangs', () => {
     expect(resolveOptions({ secret: TEST_SECRET, tokenMethod: 'bearer' }).storeTimeout).toBe(5_000);
     const store = hangingStore();
     const manager = createSessionManager({ secret: TEST_SECRET, store, cache: false, tokenMethod: 'bearer', cleanupInterval: false, storeTimeout: 300 });
-    const server = createServer(app(manager));
+    const server = createServer(appOf(manager));
     const http = client(await listen(server));
     cleanups.push(async () => {
       http.close();

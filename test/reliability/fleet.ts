@@ -11,7 +11,7 @@ import { postgresStore } from '../../lib/postgres.js';
 import { redisCache, redisFleet, redisStore } from '../../lib/redis.js';
 import { connectRedis, uniquePrefix, type TestRedisClient } from '../helpers/redis.js';
 import { newPool, uniqueTable } from '../helpers/postgres.js';
-import { app } from '../redis/apps.js';
+import { appOf } from '../frameworks/frameworks.js';
 import { client, listen, type Client } from './client.js';
 import { TEST_SECRET } from '../helpers/records.js';
 import { tolerateWarnings } from '../helpers/warnings.js';
@@ -62,7 +62,7 @@ export async function fleet(backend: Backend, { size = 2, redisUrl, postgresUrl,
       ...options,
     });
     await manager.start();
-    const server = createServer(app(manager));
+    const server = createServer(appOf(manager));
     nodes.push({ manager, server, redis, pool, http: client(await listen(server), { sockets: 64 }) });
   }
   const inspectRedis = await connectRedis(redisUrl);

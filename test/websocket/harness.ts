@@ -1,16 +1,15 @@
 import { once } from 'node:events';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import supertest from 'supertest';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
-import { sessionMiddleware } from '../../lib/frameworks/express.js';
 import type { SessionManager } from '../../lib/manager.js';
 import type { Session } from '../../lib/session.js';
+import { appOf } from '../frameworks/frameworks.js';
 import { sessionOf, websocketSessions, type WebSocketSessions, type WebSocketSessionsOptions } from '../../lib/websocket.js';
 
 /**
- * One real HTTP server: an Express app (login over HTTP, as a browser would) and a `ws` server
+ * One real HTTP server: the shared test app (login over HTTP, as a browser would) and a `ws` server
  * upgraded through `websocketSessions`. Every connection greets its client with what its session
  * says, and answers `log:<text>`, `set:<key>`, `login:<user>` and `logout` messages.
  */
@@ -37,14 +36,7 @@ export async function harness(
   options: Omit<WebSocketSessionsOptions, 'manager'> = {},
   serverOptions: ServerOptions = {},
 ): Promise<WsHarness> {
-  const app = express();
-  app.use(express.json());
-  app.use(sessionMiddleware({ manager }));
-  app.post('/login', async (req, res) => {
-    await req.session.authenticate({ id: req.body.user }, 'password');
-    res.json({ id: req.session.id });
-  });
-  const server = http.createServer(app);
+  const server = http.createServer(appOf(manager));
   const wss = new WebSocketServer({ noServer: true, ...serverOptions });
   const sockets = websocketSessions({ manager, ...options });
   server.on('upgrade', sockets.handleUpgrade(wss));
