@@ -1,3 +1,4 @@
+import { BoundRecord } from './bound-record.js';
 import type { Device } from './device.js';
 import { SessionClosedError } from './errors.js';
 import { reason, warn } from './environment.js';
@@ -51,12 +52,7 @@ export class Session {
   readonly #binding: SessionBinding | undefined;
   readonly #lifecycle = new Lifecycle();
   readonly #startedAt: number;
-  #record: CachedSession | undefined;
-  /** The token the client holds for `#record` (to re-send when its expiry moves); never logged. */
-  #token: string | undefined;
-  /** The record vanished under us (revoked elsewhere) or was superseded: later writes are refused, not recreated. */
-  #lost = false;
-  #creating: Promise<CachedSession> | undefined;
+  readonly #bound: BoundRecord;
   #log: LogBuffer | undefined;
   #messages: { messages: SessionMessages; closeAll: () => void } | undefined;
 
@@ -64,6 +60,7 @@ export class Session {
     this.#service = service;
     this.kind = kind;
     this.#binding = binding;
+    this.#bound = new BoundRecord(service, binding);
     this.#startedAt = service.options.clock();
     service.opened(this);
   }
@@ -78,7 +75,7 @@ export class Session {
 
   /** The record's public id; `undefined` until a record exists. */
   get id(): string | undefined {
-    return this.#record?.id;
+    return this.#bound.current?.id;
   }
 
   get isAuthenticated(): boolean {
@@ -134,8 +131,8 @@ export class Session {
   /** Writes nothing when there is no active order. */
   async unsetActiveOrder(): Promise<boolean> {
     this.#assertOpen('unsetActiveOrder');
-    const record = this.#record ?? (await this.#creating);
-    if (!this.#lost && record?.activeOrderId === undefined) return true;
+    const record = this.#bound.current ?? (await this.#bound.creating);
+    if (!this.#bound.lost && record?.activeOrderId === undefined) return true;
     return this.#write('unsetActiveOrder', { activeOrderId: null }, false);
   }
 
@@ -155,8 +152,8 @@ export class Session {
   /** Creates the anonymous record now (records are otherwise created by the first write). */
   async ensure(): Promise<boolean> {
     this.#assertOpen('ensure');
-    if (this.#lost) return false;
-    await this.#ensureRecord();
+    if (this.#bound.lost) return false;
+    await this.#bound.ensure();
     return true;
   }
 
@@ -167,25 +164,13 @@ export class Session {
    */
   async authenticate(user: SessionUser, strategyName: string, options: { rememberMe?: boolean } = {}): Promise<void> {
     this.#assertOpen('authenticate');
-    const from = this.#record ?? (await this.#creating);
-    const { token, session } = await this.#service.createNewAuthenticatedSession(user, strategyName, {
-      from,
-      rememberMe: options.rememberMe,
-      device: this.#binding?.device?.(),
-    });
-    this.#adopt(session, token, true);
+    await this.#bound.authenticate(user, strategyName, options.rememberMe);
   }
 
   /** Deletes the record and tells the client to forget its token. A later write starts a new session. */
   async destroy(): Promise<void> {
     this.#assertOpen('destroy');
-    const record = this.#record ?? (await this.#creating);
-    if (!record) return;
-    this.#record = undefined;
-    this.#token = undefined;
-    this.#creating = undefined;
-    await this.#service.deleteSession(record.id);
-    this.#binding?.token(FORGET);
+    await this.#bound.destroy();
   }
 
   addWillCloseListener(listener: WillCloseListener<Session>): void {
@@ -227,20 +212,9 @@ export class Session {
   static {
     sessionControl = {
       async load(session, token) {
-        if (token === undefined) return;
-        const resolution = await session.#service.resolve(token);
-        if (!resolution) return session.#binding?.token(FORGET);
-        // Superseded by a login in its grace window: nothing to read, nothing to write, and the
-        // client's (newer) token is left alone.
-        if (resolution.superseded) return void (session.#lost = true);
-        session.#record = resolution.session;
-        session.#token = token.token;
-        if (resolution.renewed) session.#answer();
+        if (token !== undefined) session.#bound.resolved(await session.#service.resolve(token), token.token);
       },
-      bind(session, record) {
-        session.#record = record;
-        session.#lost = record === undefined;
-      },
+      bind: (session, record) => session.#bound.bind(record),
       abort: (session, why) => session.#lifecycle.abort(why),
       fail(session, error) {
         session.#lifecycle.error ??= error;
@@ -249,7 +223,8 @@ export class Session {
         session.#assertOpen('stream');
         (session as { kind: SessionKind }).kind = 'stream';
         return session.#service.onRevoke((ids) => {
-          if (session.#record && ids.includes(session.#record.id)) onRevoked();
+          const record = session.#bound.current;
+          if (record && ids.includes(record.id)) onRevoked();
         });
       },
     };
@@ -259,7 +234,7 @@ export class Session {
 
   #view(member: string): CachedSession | undefined {
     this.#assertOpen(member);
-    return this.#record;
+    return this.#bound.current;
   }
 
   #assertOpen(member: string): void {
@@ -267,50 +242,8 @@ export class Session {
   }
 
   async #write(member: string, patch: Omit<SessionPatch, 'updatedAt'>, creates = true): Promise<boolean> {
-    this.#assertOpen(member);
-    if (this.#lost) return false;
-    const record = this.#record ?? (creates ? await this.#ensureRecord() : await this.#creating);
-    if (!record) return true; // nothing to clear on a session that has no record
-    const next = await this.#service.update(record, patch);
-    const current = record.id === this.#record?.id; // not a record replaced meanwhile (a login)
-    if (next && next.supersededUntil === undefined) {
-      if (!current) return true;
-      this.#record = next;
-      if (next.expiresAt !== record.expiresAt) this.#answer(); // a guest's first order: a longer life
-      return true;
-    }
-    if (current) {
-      this.#lost = true;
-      this.#record = undefined;
-      this.#token = undefined;
-      if (!next) this.#binding?.token(FORGET); // gone; a superseded one is left to its grace window
-    }
-    return false;
-  }
-
-  /** The record, created once however many writes ask for it at the same time. */
-  #ensureRecord(): Promise<CachedSession> {
-    if (this.#record) return Promise.resolve(this.#record);
-    this.#creating ??= this.#service.createAnonymousSession(this.#binding?.device?.()).then(({ token, session }) => {
-      this.#adopt(session, token, false);
-      return session;
-    });
-    return this.#creating;
-  }
-
-  #adopt(session: CachedSession, token: string, fresh: boolean): void {
-    this.#record = session;
-    this.#token = token;
-    this.#lost = false;
-    if (fresh) this.#creating = undefined;
-    this.#answer();
-  }
-
-  /** Hands the client its token for the record's current expiry (a browser-session cookie without "remember me"). */
-  #answer(): void {
-    const record = this.#record;
-    if (!record || this.#token === undefined) return;
-    this.#binding?.token({ token: this.#token, expiresAt: record.expiresAt, persistent: record.rememberMe !== false });
+    this.#assertOpen(member); // a rejection, not a throw: writes are awaited
+    return this.#bound.write(patch, creates);
   }
 
   /** Created on first use; asks the session for its context each time (kind, record and user change). */
@@ -318,8 +251,8 @@ export class Session {
     this.#log ??= new LogBuffer(this.#service.options.logs, this.#service.options.clock, () => ({
       kind: this.kind,
       route: this.#binding?.route?.(),
-      sessionId: this.#record?.id,
-      userId: this.#record?.userId,
+      sessionId: this.#bound.current?.id,
+      userId: this.#bound.current?.userId,
       startedAt: this.#startedAt,
     }));
     return this.#log;
@@ -337,6 +270,3 @@ export class Session {
     this.#service.closed(this);
   }
 }
-
-/** "Forget your token": the answer to a junk, revoked or destroyed one. */
-const FORGET: TokenChange = Object.freeze({ token: undefined, expiresAt: undefined });
