@@ -1,5 +1,7 @@
 export { createSessionManager, type SessionManager } from './manager.js';
 export type { SessionService } from './service.js';
+export type { UserUpdate } from './users.js';
+export type { Device, DeviceOptions } from './device.js';
 export { sessionMiddleware, captureSessionErrors, type SessionMiddleware } from './frameworks/express.js';
 export { eventStream, type EventStream, type EventStreamOptions, type EventOptions } from './frameworks/sse.js';
 export { Session, type SessionBinding } from './session.js';
@@ -32,6 +34,7 @@ export type { TokenChange } from './token/answer.js';
 export type { LogSink, LogLevel, LogEntry, LogOptions, LogSettings, SessionLog } from './logs/types.js';
 export { consoleSink, pinoSink, type ConsoleSinkOptions, type PinoLike } from './logs/sinks.js';
 export type { LogCall } from './logs/buffer.js';
+export type { LoginOptions } from './login.js';
 export type {
   CachedSession,
   Id,

@@ -7,7 +7,7 @@ import { memoryFleet } from './fleets/memory.js';
 import type { SessionFleet } from './fleets/types.js';
 import { createMessageHub, type MessageHub } from './messages/session.js';
 import { OpenSessions } from './open-sessions.js';
-import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { resolveOptions, type SessionOptions } from './options.js';
 import { createSessionService, type SessionService } from './service.js';
 import { guardStore } from './stores/guard.js';
 import { memoryStore } from './stores/memory.js';

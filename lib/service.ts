@@ -4,7 +4,6 @@ import { deviceFields, type Device } from './device.js';
 import { reason, warn } from './environment.js';
 import { createLogin, type LoginOptions } from './login.js';
 import type { MessageHub } from './messages/session.js';
-import { topics } from './messages/topics.js';
 import type { OpenSessions } from './open-sessions.js';
 import type { ResolvedOptions } from './options.js';
 import { createRecords, type Created, type Patch } from './records.js';
@@ -13,7 +12,8 @@ import { Session, sessionControl, type SessionBinding } from './session.js';
 import type { SessionStore } from './stores/types.js';
 import type { TokenCodec, VerifiedToken } from './token/codec.js';
 import type { CachedSession, Id, IdOrEntity, SessionKind, SessionRecord, SessionSummary, SessionUser } from './types.js';
-import { idOf, jsonCopy } from './values.js';
+import { createUserSessions, type UserUpdate } from './users.js';
+import { idOf } from './values.js';
 
 export interface ServiceParts {
   readonly options: ResolvedOptions;
@@ -28,8 +28,6 @@ export interface ServiceParts {
   readonly open: OpenSessions;
 }
 
-/** A new user snapshot: an object merged shallowly into each session's, or a function whose result replaces it. */
-export type UserUpdate = Partial<SessionUser> | ((user: SessionUser) => SessionUser);
 
 /** The service's members: what `SessionManager` shows users, and what sessions and frameworks use. */
 export interface SessionService {
@@ -87,6 +85,7 @@ export function createSessionService(parts: ServiceParts): SessionService {
   const records = createRecords(parts);
   const resolve = createResolver({ ...parts, serialize: records.serialize });
   const createNewAuthenticatedSession = createLogin(records, store, options);
+  const users = createUserSessions({ options, store, chain, coherence, records });
   const revokeListeners = new Set<(ids: readonly string[]) => void>();
 
   coherence.onChange((change) => {
@@ -136,40 +135,8 @@ export function createSessionService(parts: ServiceParts): SessionService {
     unsetActiveOrder: async (session) => (session.activeOrderId === undefined ? session : records.update(session, { activeOrderId: null })),
     setActiveChannel: (session, channel) => records.update(session, { activeChannelId: idOf(channel, 'channel') }),
     deleteSession,
-    async deleteSessionsByUser(userId, { except } = {}) {
-      const user = idOf(userId, 'the user id');
-      let ids: string[];
-      if (except === undefined) ids = await records.revoked(await store.deleteByUser(user));
-      else {
-        const others = (await store.listByUser(user)).filter((record) => record.id !== except).map((record) => record.id);
-        const deleted = await Promise.all(others.map(async (id) => ((await store.delete(id)) ? id : undefined)));
-        ids = await records.revoked(deleted.filter((id): id is string => id !== undefined));
-      }
-      if (ids.length > 0) await records.publishQuietly(topics.user(user), { type: 'revoked', sessionIds: ids });
-      return ids;
-    },
+    ...users,
     deleteSessionsByActiveOrderId: async (orderId) => records.revoked(await store.deleteByActiveOrderId(orderId)),
-    async listSessionsByUser(userId) {
-      const now = options.clock();
-      const listed = await store.listByUser(userId);
-      return listed
-        .filter((record) => record.expiresAt > now && record.supersededUntil === undefined)
-        .sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1))
-        .map(({ secretHash: _hash, ...summary }) => summary);
-    },
-    async updateUser(userId, update) {
-      if (typeof update !== 'function' && (typeof update !== 'object' || update === null)) {
-        throw new TypeError('sojourn: updateUser takes an object to merge into the user, or a function returning the new user');
-      }
-      const listed = await store.listByUser(idOf(userId, 'the user id'));
-      const written = await records.updateEach(listed, (record) => {
-        if (record.user === undefined) return undefined;
-        const next = jsonCopy(typeof update === 'function' ? update(record.user) : { ...record.user, ...update }, 'the updated user');
-        if (next?.id !== record.user.id) throw new TypeError("sojourn: updateUser cannot change the user's id");
-        return { user: next };
-      });
-      return written.length;
-    },
     async unsetActiveChannel(channelId) {
       if (!store.listByActiveChannelId) throw new TypeError(`sojourn: the ${store.name} store has no channel index (listByActiveChannelId)`);
       const listed = await store.listByActiveChannelId(idOf(channelId, 'channel'));
@@ -178,12 +145,6 @@ export function createSessionService(parts: ServiceParts): SessionService {
     async clearCache() {
       await chain.clear();
       await coherence.announce({ kind: 'all' });
-    },
-    async invalidateUser(userId) {
-      const listed = await store.listByUser(userId);
-      if (listed.length === 0) return;
-      await chain.delete(listed.map((record) => record.id));
-      await coherence.announce({ kind: 'write', ids: listed.map((r) => r.id), versions: listed.map((r) => r.version) });
     },
     createSession,
     async withSession(fn, opts) {

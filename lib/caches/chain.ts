@@ -34,7 +34,7 @@ export function cacheChain(layers: readonly SessionCache[], timeout: number): Ca
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = call(cache);
-      const value = result instanceof Promise ? await Promise.race([result, expiry(cache, (t) => (timer = t))]) : result;
+      const value = result instanceof Promise ? await Promise.race([result, expiry((t) => (timer = t))]) : result;
       if (down.size > 0 && down.delete(cache)) warn('SOJOURN_CACHE_RECOVERED', `${cache.name} cache answers again`);
       return value;
     } catch (error) {
@@ -48,7 +48,7 @@ export function cacheChain(layers: readonly SessionCache[], timeout: number): Ca
     }
   }
 
-  function expiry(cache: SessionCache, started: (timer: NodeJS.Timeout) => void): Promise<never> {
+  function expiry(started: (timer: NodeJS.Timeout) => void): Promise<never> {
     return new Promise((_, reject) => started(setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout)));
   }
 
