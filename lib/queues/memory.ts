@@ -72,19 +72,21 @@ export function memoryQueue(): FutureCallQueue {
   }
 
   /** Runs calls for one host: `fill()` starts what fits, `idle()` waits for a slot to free. */
-  function worker(host: QueueHost) {
+  function worker(host: QueueHost, refill = false) {
     const active = new Set<Promise<void>>();
-    return {
-      active,
-      fill(): number {
-        const batch = take(host.clock(), host.concurrency - active.size);
-        for (const entry of batch) {
-          const run: Promise<void> = attempt(host, entry).finally(() => active.delete(run));
-          active.add(run);
-        }
-        return batch.length;
-      },
-    };
+    const state = { active, stopped: false, fill };
+    function fill(): number {
+      const batch = take(host.clock(), host.concurrency - active.size);
+      for (const entry of batch) {
+        const run: Promise<void> = attempt(host, entry).finally(() => {
+          active.delete(run);
+          if (refill && !state.stopped) fill(); // a slot is free: more may be waiting
+        });
+        active.add(run);
+      }
+      return batch.length;
+    }
+    return state;
   }
 
   /** Removes the pending call of an identifier and marks a running one; how many. */
@@ -123,10 +125,12 @@ export function memoryQueue(): FutureCallQueue {
     },
     async start(host) {
       if (host.concurrency === 0) return;
-      const { active, fill } = worker(host);
+      const state = worker(host, true);
+      const { active, fill } = state;
       const timer = setInterval(fill, host.pollInterval).unref();
       fill();
       workers.add(async () => {
+        state.stopped = true;
         clearInterval(timer);
         while (active.size > 0) await Promise.allSettled([...active]);
       });

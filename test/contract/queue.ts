@@ -3,10 +3,17 @@ import { createSessionManager, type FutureCallOptions, type FutureCallQueue, typ
 import { eventually } from '../helpers/redis.js';
 import { captureWarnings, settled } from '../helpers/warnings.js';
 
+/** Each call gives an instance its own handle on one queue. */
+export interface QueueHandle {
+  (): Promise<FutureCallQueue>;
+  /** The backend's name of the queue (BullMQ's and pg-boss's), for another process to open it. */
+  readonly queueName?: string;
+}
+
 /** One backend the suite runs on: fresh empty queues, and the timings it can honour quickly. */
 export interface QueueBackend {
-  /** A fresh, empty queue; the function gives each instance its own handle on it. */
-  fresh(): Promise<() => Promise<FutureCallQueue>>;
+  /** A fresh, empty queue. */
+  fresh(): Promise<QueueHandle>;
   /** Shortest retry delay it honours (pg-boss counts whole seconds). */
   readonly retryDelay: number;
   /** Interval of the recurring-series test. */

@@ -53,7 +53,7 @@ export function bullmqBackend(options: { cluster?: boolean; bullmq?: BullModule 
       const connection = options.cluster ? ioredisCluster() : ioredis();
       // On a Cluster every key of one queue must hash to one slot: a hash-tagged name.
       const queueName = options.cluster ? `{${uniqueQueue('calls')}}` : uniqueQueue('calls');
-      return async () => bullmqQueue({ connection, queueName, ...(options.bullmq ? { bullmq: options.bullmq } : {}) });
+      return Object.assign(async () => bullmqQueue({ connection, queueName, ...(options.bullmq ? { bullmq: options.bullmq } : {}) }), { queueName });
     },
     retryDelay: 100,
     interval: 300,
@@ -79,7 +79,7 @@ export function pgBossBackend(): QueueBackend {
       const [a, b] = await bosses;
       const queueName = uniqueQueue('calls');
       let handles = 0;
-      return async () => pgBossQueue(handles++ % 2 === 0 ? a! : b!, { queueName });
+      return Object.assign(async () => pgBossQueue(handles++ % 2 === 0 ? a! : b!, { queueName }), { queueName });
     },
     retryDelay: 1_000,
     interval: 1_500,
