@@ -95,7 +95,7 @@ export function pgBossQueue(boss: PgBossLike, options: PgBossQueueOptions = {}):
       const { recurrence, identifier } = call;
       if ('every' in recurrence) {
         await release(`every:${identifier}`);
-        await send({ ...toData(call), every: recurrence.every }, `every:${identifier}`, call.now, { limit: 0, delay: 0 }, call.lease);
+        await send({ ...toData(call), every: recurrence.every }, `every:${identifier}`, Date.now(), { limit: 0, delay: 0 }, call.lease); // pg-boss keeps real time
         return `every:${identifier}`;
       }
       if (hasSeconds(recurrence.cron)) throw new TypeError(`sojourn: pgBossQueue schedules cron by the minute: '${recurrence.cron}' has a seconds field`);
