@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { ConnectionOptions } from 'bullmq';
 import { reason, warn } from '../environment.js';
 import { SessionConfigError } from '../errors.js';
 import type { BullJob, BullModule, BullQueue, BullWorker, CallData } from './bullmq-types.js';
 import type { FailedCall, FutureCallQueue, QueueHost, QueuedCall, RecurringCall, RunningCall } from './types.js';
 
 export interface BullmqQueueOptions {
-  /** An ioredis client or Cluster, a node-redis client, or connection options: handed to BullMQ as is. */
-  connection: ConnectionOptions;
+  /**
+   * BullMQ's `connection`, handed to it as is: an ioredis client or Cluster (with
+   * `maxRetriesPerRequest: null`), or connection options. Typed loosely so that sojourn's
+   * declarations never depend on which BullMQ is installed.
+   */
+  connection: object;
   /** The BullMQ queue every future call goes to. On a Redis Cluster give it a hash tag: `'{sojourn-future-calls}'`. @default 'sojourn-future-calls' */
   queueName?: string;
   /** BullMQ's key prefix. @default 'bull' */
