@@ -7,6 +7,8 @@ const entry = {
   websocket: 'lib/websocket.ts',
   redis: 'lib/redis.ts',
   postgres: 'lib/postgres.ts',
+  'pg-boss': 'lib/pg-boss.ts',
+  bullmq: 'lib/bullmq.ts',
 };
 
 // `npm run build` empties dist first (the prebuild script): the two builds below write disjoint

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^sojourn\/(koa|websocket|redis|postgres)$/, replacement: fileURLToPath(new URL('./lib/$1.ts', import.meta.url)) },
+      { find: /^sojourn\/(koa|websocket|redis|postgres|pg-boss|bullmq)$/, replacement: fileURLToPath(new URL('./lib/$1.ts', import.meta.url)) },
       { find: /^sojourn$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
     ],
   },

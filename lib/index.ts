@@ -12,11 +12,11 @@ export { noCache } from './caches/none.js';
 export { memoryFleet } from './fleets/memory.js';
 export type { SessionFleet, TopicListener, TopicSubscription } from './fleets/types.js';
 export { memoryQueue } from './queues/memory.js';
-export type { FutureCallQueue, QueuedCall, ClaimedCall, Reschedule } from './queues/types.js';
+export type { FutureCallQueue, QueuedCall, RecurringCall, RunningCall, FailedCall, QueueHost, Recurrence, RetryPolicy } from './queues/types.js';
 export { topics } from './messages/topics.js';
 export type { SessionMessages, MessageListener, Unsubscribe, StreamOptions, MessageHub } from './messages/session.js';
 export type { MessageStream } from './messages/stream.js';
-export type { FutureCalls, FutureCallHandler, ScheduleOptions, RecurringOptions } from './tasks/future-calls.js';
+export type { FutureCalls, FutureCallHandler, ScheduleOptions, RecurringOptions, CronSchedule } from './tasks/future-calls.js';
 export type { FutureCallOptions, RetryOptions } from './tasks/options.js';
 export { SessionError, SessionClosedError, SessionStoreError, SessionConfigError, SessionDataError } from './errors.js';
 export {

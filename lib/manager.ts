@@ -31,7 +31,7 @@ export interface SessionManager extends Omit<SessionService, 'resolve' | 'open' 
   cleanExpiredSessions(batchSize?: number): Promise<number>;
   /** Starts a cleanup unless one is running (then joins it); resolves to its count. One runner across the fleet. */
   triggerCleanSessionsJob(batchSize?: number): Promise<number>;
-  /** Starts future calls and the periodic cleanup, once the fleet listens. Idempotent. */
+  /** Starts future calls and the periodic cleanup (a recurring call on a durable queue), once the fleet listens. Idempotent. */
   start(): Promise<void>;
   /** Stops timers, closes open sessions, waits for a running cleanup, closes the store, caches and fleet. */
   close(): Promise<void>;
@@ -62,7 +62,16 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
   const codec = createTokenCodec(options.secrets);
   const service = createSessionService({ options, store, chain, localLayers, codec, coherence, messages, open });
   const calls = createFutureCalls(options.futureCalls, options.clock, service);
-  const cleanup = createCleanup({ store, local, fleet, clock: options.clock, batchSize: options.cleanupBatchSize, interval: options.cleanupInterval, logs: options.logs.sink });
+  const cleanup = createCleanup({
+    store,
+    local,
+    fleet,
+    clock: options.clock,
+    batchSize: options.cleanupBatchSize,
+    interval: options.cleanupInterval,
+    futureCalls: calls.futureCalls,
+    logs: options.logs.sink,
+  });
   const { resolve: _resolve, codec: _codec, open: _open, load: _load, onRevoke: _onRevoke, opened: _opened, closed: _closed, messages: _messages, ...vendure } = service;
 
   const manager: SessionManager = {
@@ -79,8 +88,8 @@ export function createSessionManager(input: SessionOptions = {}): SessionManager
     triggerCleanSessionsJob: (batchSize) => cleanup.trigger(batchSize),
     async start() {
       await listening;
-      calls.start();
-      cleanup.start();
+      await calls.start();
+      await cleanup.start();
     },
     async close() {
       await calls.stop(); // stops claiming, waits for running calls (their sessions are still open)

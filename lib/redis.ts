@@ -15,5 +15,4 @@
 export { redisStore, type RedisStoreOptions } from './stores/redis.js';
 export { redisCache, type RedisCacheOptions } from './caches/redis.js';
 export { redisFleet, type RedisFleetOptions } from './fleets/redis.js';
-export { redisQueue, type RedisQueueOptions } from './queues/redis.js';
 export type { RedisClient, RedisSubscriber } from './drivers/redis.js';

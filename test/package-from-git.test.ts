@@ -22,7 +22,7 @@ it('builds dist/ when packed from a git checkout, as npm does for a git dependen
   symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'));
   expect(existsSync(join(checkout, 'dist'))).toBe(false);
   project = packedProject(checkout, { scripts: true });
-  for (const entry of ['index', 'koa', 'websocket', 'redis', 'postgres']) {
+  for (const entry of ['index', 'koa', 'websocket', 'redis', 'postgres', 'pg-boss', 'bullmq']) {
     for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) expect(project.files).toContain(`dist/${entry}.${ext}`);
   }
   const loaded = run('node', ['-e', "console.log(typeof require('sojourn').sessionMiddleware)"], project.dir);

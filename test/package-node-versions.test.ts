@@ -26,7 +26,7 @@ describe('the published package on each supported Node line', () => {
     expect({ status, stderr }).toEqual({ status: 0, stderr: '' }); // no warnings either
     expect(JSON.parse(stdout)).toEqual({
       node: `v${version}`,
-      entries: ['sojourn', 'sojourn/koa', 'sojourn/websocket', 'sojourn/redis', 'sojourn/postgres'].map((entry) => `${entry}: same exports`),
+      entries: ['sojourn', 'sojourn/koa', 'sojourn/websocket', 'sojourn/redis', 'sojourn/postgres', 'sojourn/pg-boss', 'sojourn/bullmq'].map((entry) => `${entry}: same exports`),
       express: [7, 7],
       koa: [8, 8],
     });

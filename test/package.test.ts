@@ -6,7 +6,7 @@ import { packedProject, run, type PackedProject } from './helpers/package.js';
 // The package as published: `npm pack`, unpacked into a scratch project, then imported from ESM
 // and CJS. Its types are checked in package-types.test.ts, other Node versions in
 // package-node-versions.test.ts.
-const ENTRIES = ['index', 'koa', 'websocket', 'redis', 'postgres'];
+const ENTRIES = ['index', 'koa', 'websocket', 'redis', 'postgres', 'pg-boss', 'bullmq'];
 const REPOSITORY = 'https://github.com/sojourn-sessions/sojourn';
 let project: PackedProject;
 let scratch: string;
@@ -52,16 +52,18 @@ describe('the published package', () => {
 
   it('resolves every subpath export from ESM and CJS, and the core never loads a driver', () => {
     const names = `[typeof k.sessionMiddleware, typeof k.eventStream, typeof w.websocketSessions, typeof r.redisStore,
-      typeof r.redisCache, typeof p.postgresStore, typeof p.schemaSql].join()`;
+      typeof r.redisCache, typeof p.postgresStore, typeof p.schemaSql, typeof g.pgBossQueue, typeof b.bullmqQueue].join()`;
     const esm = `const k = await import('sojourn/koa'); const w = await import('sojourn/websocket');
-      const r = await import('sojourn/redis'); const p = await import('sojourn/postgres'); console.log(${names})`;
+      const r = await import('sojourn/redis'); const p = await import('sojourn/postgres');
+      const g = await import('sojourn/pg-boss'); const b = await import('sojourn/bullmq'); console.log(${names})`;
     const cjs = `const k = require('sojourn/koa'); const w = require('sojourn/websocket');
-      const r = require('sojourn/redis'); const p = require('sojourn/postgres'); console.log(${names})`;
-    const expected = Array(7).fill('function').join();
+      const r = require('sojourn/redis'); const p = require('sojourn/postgres');
+      const g = require('sojourn/pg-boss'); const b = require('sojourn/bullmq'); console.log(${names})`;
+    const expected = Array(9).fill('function').join();
     expect(run('node', ['--input-type=module', '-e', esm], scratch).trim()).toBe(expected);
     expect(run('node', ['-e', cjs], scratch).trim()).toBe(expected);
-    const loaded = `for (const entry of ['', '/koa', '/websocket', '/redis', '/postgres']) require('sojourn' + entry);
-      console.log(Object.keys(require.cache).filter((f) => /node_modules[\\/](redis|@redis|pg|koa|ws|express)[\\/]/.test(f)).length)`;
+    const loaded = `for (const entry of ['', '/koa', '/websocket', '/redis', '/postgres', '/pg-boss', '/bullmq']) require('sojourn' + entry);
+      console.log(Object.keys(require.cache).filter((f) => /node_modules[\\/](redis|@redis|pg|pg-boss|bullmq|ioredis|koa|ws|express)[\\/]/.test(f)).length)`;
     expect(run('node', ['-e', loaded], scratch).trim()).toBe('0');
   });
 

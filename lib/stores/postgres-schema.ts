@@ -36,7 +36,7 @@ export interface QualifiedName {
 
 /**
  * Validates a table and schema name once (they are spliced into SQL, so nothing else gets
- * through) and quotes them; `factory` names the caller in errors (`postgresStore`, `postgresQueue`).
+ * through) and quotes them; `factory` names the caller in errors (`postgresStore`, `postgresLogSink`).
  */
 export function qualifiedName(factory: string, table: string, schema: string | undefined): QualifiedName {
   checkIdentifier(factory, 'table', table, 48);

@@ -2,9 +2,12 @@ import type { CacheChain } from '../caches/chain.js';
 import { reason, warn } from '../environment.js';
 import type { SessionFleet } from '../fleets/types.js';
 import type { SessionStore } from '../stores/types.js';
+import type { FutureCalls } from './future-calls.js';
 
 /** Longer than any cleanup should take; the lock expires by itself if its holder dies. */
 const LOCK_TTL = 10 * 60_000;
+/** The recurring call that runs the cleanup on a durable queue (a reserved future call name). */
+export const CLEANUP_CALL = 'sojourn:clean-sessions';
 
 export interface CleanupParts {
   /** The guarded store (failures are SessionStoreErrors). */
@@ -16,14 +19,22 @@ export interface CleanupParts {
   readonly clock: () => number;
   readonly batchSize: number;
   readonly interval: number | false;
+  /** On a durable queue the periodic run is a recurring call there, not a timer here. */
+  readonly futureCalls: FutureCalls;
   /** Sinks that keep logs (`postgresLogSink`) drop rows past their retention with each run. */
   readonly logs?: { prune?(now: number): Promise<number> };
 }
 
-/** Vendure's batched clean-sessions job: one run at a time per process, one across the fleet. */
-export function createCleanup({ store, local, fleet, clock, batchSize: defaultBatch, interval, logs }: CleanupParts) {
+/**
+ * Vendure's batched clean-sessions job. On a durable queue it runs as a recurring call (one run
+ * per occurrence across the fleet, as Vendure runs it as a job); on the memory queue an in-process
+ * timer with the fleet lock runs it. `trigger()` runs one on demand under the lock either way.
+ */
+export function createCleanup({ store, local, fleet, clock, batchSize: defaultBatch, interval, futureCalls, logs }: CleanupParts) {
   let timer: NodeJS.Timeout | undefined;
   let job: Promise<number> | undefined;
+  const recurring = interval !== false && futureCalls.queue.durable;
+  if (recurring) futureCalls.register(CLEANUP_CALL, () => clean());
 
   /** Deletes expired records batch by batch until a batch comes back short; returns how many. */
   async function clean(batchSize = defaultBatch): Promise<number> {
@@ -65,10 +76,14 @@ export function createCleanup({ store, local, fleet, clock, batchSize: defaultBa
   return {
     clean,
     trigger,
-    /** The periodic run (unref'd: it never keeps the process alive). Idempotent. */
-    start(): void {
-      if (timer || interval === false) return;
-      timer = setInterval(() => trigger().catch(() => {}), interval).unref(); // reported by trigger
+    /** The periodic run: the recurring call (every instance asks; the queue keeps one series), or an unref'd timer. Idempotent. */
+    async start(): Promise<void> {
+      if (interval === false) return;
+      if (recurring) {
+        await futureCalls.every(CLEANUP_CALL, null, interval, { identifier: CLEANUP_CALL });
+        return;
+      }
+      timer ??= setInterval(() => trigger().catch(() => {}), interval).unref(); // reported by trigger
     },
     /** Stops the timer and waits for a running job. */
     async stop(): Promise<void> {

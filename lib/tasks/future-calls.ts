@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { toMs, type Duration } from '../duration.js';
 import { memoryQueue } from '../queues/memory.js';
-import type { FutureCallQueue, QueuedCall } from '../queues/types.js';
+import { cronProblem } from '../queues/recurrence.js';
+import type { FailedCall, FutureCallQueue, Recurrence } from '../queues/types.js';
 import type { SessionService } from '../service.js';
 import { Session } from '../session.js';
 import type { ResolvedFutureCallOptions } from './options.js';
@@ -11,7 +11,7 @@ import { createRunner, type FutureCallHandler } from './runner.js';
 export type { FutureCallHandler };
 
 export interface ScheduleOptions {
-  /** Groups calls for `cancel(identifier)`; many calls may share one. */
+  /** Names the call: scheduling again with it replaces the pending call, and `cancel(identifier)` removes it. */
   identifier?: string;
   /**
    * The session the task session is bound to: the task sees its record (user, active order, data)
@@ -24,8 +24,13 @@ export interface ScheduleOptions {
 export interface RecurringOptions extends ScheduleOptions {
   /** Required: names the series, so `every()` at every boot of every instance keeps one series, and `cancel()` stops it. */
   identifier: string;
-  /** First occurrence. @default now + interval */
-  start?: Date | number;
+}
+
+/** A cron schedule: five fields (minutes), or six with seconds (memory and BullMQ only). */
+export interface CronSchedule {
+  cron: string;
+  /** IANA time zone of the pattern. @default 'UTC' */
+  timezone?: string;
 }
 
 /** `manager.futureCalls`: durable work that runs after the request has ended, in its own task session. */
@@ -35,17 +40,20 @@ export interface FutureCalls {
   readonly running: number;
   /** Registers the handler of `name`; each instance that should run such calls registers it. */
   register<P = any>(name: string, handler: FutureCallHandler<P>): void; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** Schedules `name(payload)` after `delay`; resolves to the call's id once it is queued. */
+  /** Schedules `name(payload)` after `delay`; resolves to the job's id once it is queued. */
   callWithDelay(name: string, payload: unknown, delay: Duration, options?: ScheduleOptions): Promise<string>;
-  /** Schedules `name(payload)` at `at` (a Date or epoch ms; a past time runs at the next poll). */
+  /** Schedules `name(payload)` at `at` (a Date or epoch ms; a past time runs at once). */
   callAtTime(name: string, payload: unknown, at: Date | number, options?: ScheduleOptions): Promise<string>;
   /**
-   * Runs `name(payload)` every `interval` (between scheduled starts), until `cancel(identifier)`.
-   * Idempotent per identifier: while a series with it exists, this changes nothing.
+   * Runs `name(payload)` on `schedule` (an interval, or `{ cron, timezone? }`) until
+   * `cancel(identifier)`: one run per occurrence across instances. Again with the same identifier
+   * (every boot, every instance) it replaces the series, never adds a second one.
    */
-  every(name: string, payload: unknown, interval: Duration, options: RecurringOptions): Promise<string>;
-  /** Deletes every pending call with this identifier; a running one finishes but is not retried or repeated. */
+  every(name: string, payload: unknown, schedule: Duration | CronSchedule, options: RecurringOptions): Promise<string>;
+  /** Removes the pending call and the series of this identifier; a running one finishes. Resolves to how many. */
   cancel(identifier: string): Promise<number>;
+  /** Calls in the queue's failed (dead-letter) state, newest first: retries exhausted, or no handler. */
+  failed(limit?: number): Promise<FailedCall[]>;
   /** Runs every call due now on this instance and waits for them (cron jobs, serverless, tests). */
   runDue(): Promise<number>;
 }
@@ -54,29 +62,30 @@ export interface FutureCalls {
 export function createFutureCalls(options: ResolvedFutureCallOptions, clock: () => number, service: SessionService) {
   const queue = options.queue ?? memoryQueue();
   const handlers = new Map<string, FutureCallHandler>();
-  const runner = createRunner({ queue, options, clock, handlers, service });
+  const runner = createRunner({ options, clock, handlers, service });
   let closed = false;
+  let started: Promise<void> | undefined;
 
-  async function schedule(name: string, payload: unknown, dueAt: number, opts: ScheduleOptions | undefined, every?: number): Promise<string> {
+  /** The parts every call shares: checked name, payload and options, the bound record's id. */
+  async function prepare(name: string, payload: unknown, opts: ScheduleOptions | undefined) {
     if (closed) throw new Error(`sojourn: future call '${name}' scheduled after the manager closed`);
     if (!handlers.has(name)) {
       throw new TypeError(`sojourn: no future call named '${String(name)}' is registered (futureCalls.register(name, handler) first)`);
     }
     const json = payloadJson(name, payload);
     const { identifier, session } = checkOptions(opts);
-    if (every !== undefined && identifier === undefined) throw new TypeError('sojourn: futureCalls.every needs an `identifier`');
-    const call: QueuedCall = {
-      id: every === undefined ? randomUUID() : `every:${identifier}`,
+    return {
       name,
       payload: json,
-      dueAt,
-      attempt: 0,
+      lease: options.lease,
       ...(identifier === undefined ? {} : { identifier }),
-      ...(every === undefined ? {} : { every }),
       ...(session === undefined ? {} : { sessionId: await sessionIdOf(session) }),
     };
-    await queue.schedule(call);
-    return call.id;
+  }
+
+  async function schedule(name: string, payload: unknown, dueAt: number, opts: ScheduleOptions | undefined): Promise<string> {
+    const call = await prepare(name, payload, opts);
+    return queue.schedule({ ...call, dueAt, retry: options.retries });
   }
 
   const futureCalls: FutureCalls = {
@@ -102,27 +111,28 @@ export function createFutureCalls(options: ResolvedFutureCallOptions, clock: () 
       }
       return schedule(name, payload, time, opts);
     },
-    every(name, payload, interval, opts) {
-      const ms = toMs(interval);
-      if (ms === undefined || ms < 1) return Promise.reject(new TypeError(`sojourn: future call '${name}': the interval must be a duration of at least 1 ms`));
-      const start = opts?.start instanceof Date ? opts.start.getTime() : (opts?.start ?? clock() + ms);
-      if (!Number.isFinite(start)) return Promise.reject(new TypeError(`sojourn: future call '${name}': \`start\` must be a valid Date or epoch milliseconds`));
-      const { start: _start, ...rest } = opts ?? ({} as RecurringOptions);
-      return schedule(name, payload, start, rest, ms);
+    async every(name, payload, when, opts) {
+      const recurrence = toRecurrence(name, when);
+      if (typeof opts?.identifier !== 'string' || opts.identifier.length === 0) throw new TypeError('sojourn: futureCalls.every needs an `identifier`');
+      const call = await prepare(name, payload, opts);
+      return queue.repeat({ ...call, identifier: opts.identifier, recurrence, now: clock() });
     },
     async cancel(identifier) {
       if (typeof identifier !== 'string' || identifier.length === 0) throw new TypeError('sojourn: futureCalls.cancel needs a non-empty identifier');
-      return queue.cancel(identifier, clock());
+      return queue.cancel(identifier);
     },
-    runDue: () => runner.runDue(),
+    failed: (limit) => queue.failed(limit),
+    runDue: () => queue.runDue(runner.host),
   };
   return {
     futureCalls,
-    start: () => runner.start(),
+    start(): Promise<void> {
+      started ??= queue.start(runner.host);
+      return started;
+    },
     async stop(): Promise<void> {
       closed = true;
-      await runner.stop();
-      await queue.close?.();
+      await queue.close();
     },
   };
 }
@@ -140,6 +150,19 @@ function checkOptions(opts: ScheduleOptions | undefined): ScheduleOptions {
     throw new TypeError('sojourn: a future call `session` must be a Session or a session record id');
   }
   return { identifier, session };
+}
+
+/** An interval (a duration) or `{ cron, timezone? }`, checked now rather than by the queue later. */
+function toRecurrence(name: string, when: Duration | CronSchedule): Recurrence {
+  if (typeof when === 'object' && when !== null) {
+    const { cron, timezone } = when;
+    const problem = typeof cron === 'string' && (timezone === undefined || typeof timezone === 'string') ? cronProblem(cron, timezone) : 'cron must be a string';
+    if (problem) throw new TypeError(`sojourn: future call '${name}': bad cron schedule ${JSON.stringify(when)}: ${problem}`);
+    return timezone === undefined ? { cron } : { cron, timezone };
+  }
+  const every = toMs(when);
+  if (every === undefined || every < 1) throw new TypeError(`sojourn: future call '${name}': the interval must be a duration of at least 1 ms, or { cron }`);
+  return { every };
 }
 
 /** The record id to bind; a session without a record gets one now, so the task sees the same one. */

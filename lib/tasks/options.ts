@@ -1,40 +1,38 @@
 import type { Duration } from '../duration.js';
 import { SessionConfigError } from '../errors.js';
-import type { FutureCallQueue } from '../queues/types.js';
-import { describe, durationOption, integerOption, optionGroup } from '../validate.js';
+import type { FutureCallQueue, RetryPolicy } from '../queues/types.js';
+import { durationOption, integerOption, optionGroup } from '../validate.js';
 
-/** Retries of a failed one-off call, with exponential backoff. */
+/**
+ * Retries of a failed one-off call, with exponential backoff: the n-th retry waits about
+ * `delay × 2^(n−1)` (the backoff BullMQ and pg-boss share; pg-boss counts whole seconds and adds
+ * up to 100 % jitter).
+ */
 export interface RetryOptions {
   /** How many times a failed call is run again. @default 0 */
   limit: number;
   /** Wait before the first retry. @default '1s' */
   delay?: Duration;
-  /** Each later wait is the previous one times this. @default 2 */
-  factor?: number;
-  /** No wait is longer than this. @default '1h' */
-  maxDelay?: Duration;
 }
 
 /** The `futureCalls` option of `createSessionManager`. */
 export interface FutureCallOptions {
-  /** Where calls wait. @default memoryQueue() (not durable) */
+  /** Where calls wait: `pgBossQueue(boss)`, `bullmqQueue({ connection })`. @default memoryQueue() (not durable) */
   queue?: FutureCallQueue;
   /** Calls run at once by this instance; 0: it schedules calls but never runs any. @default 1 */
   concurrency?: number;
-  /** How often `start()`ed managers look for due calls. @default '1s' */
+  /** How often a polling queue (memory, pg-boss: at least 500 ms) looks for due calls. @default '1s' */
   pollInterval?: Duration;
-  /** How long a claimed call is held without a heartbeat before another instance may run it again. @default '30s' */
+  /**
+   * How long a running call may go without a sign of life before another instance runs it again:
+   * BullMQ's lock (renewed while it runs), pg-boss's `expireInSeconds` (a hard limit on a run). @default '30s'
+   */
   lease?: Duration;
   /** Retries of failed one-off calls: a count, or the full policy. @default 0 (none) */
   retries?: number | RetryOptions;
 }
 
-export interface ResolvedRetries {
-  readonly limit: number;
-  readonly delay: number;
-  readonly factor: number;
-  readonly maxDelay: number;
-}
+export type ResolvedRetries = RetryPolicy;
 
 export interface ResolvedFutureCallOptions {
   readonly queue: FutureCallQueue | undefined;
@@ -50,13 +48,11 @@ export const FUTURE_CALL_DEFAULTS = Object.freeze({
   lease: '30s',
   retries: 0,
   retryDelay: '1s',
-  retryFactor: 2,
-  retryMaxDelay: '1h',
 } as const);
 
 const KEYS = new Set(['queue', 'concurrency', 'pollInterval', 'lease', 'retries']);
-const RETRY_KEYS = new Set(['limit', 'delay', 'factor', 'maxDelay']);
-const QUEUE_METHODS = ['schedule', 'claim', 'extend', 'finish', 'cancel', 'size'];
+const RETRY_KEYS = new Set(['limit', 'delay']);
+const QUEUE_METHODS = ['schedule', 'repeat', 'cancel', 'start', 'runDue', 'failed', 'size', 'close'];
 
 /** Validates `futureCalls` once; `SessionConfigError`s (TypeErrors) name the option. */
 export function resolveFutureCallOptions(value: unknown): ResolvedFutureCallOptions {
@@ -78,14 +74,8 @@ export function resolveFutureCallOptions(value: unknown): ResolvedFutureCallOpti
 
 function resolveRetries(value: unknown): ResolvedRetries {
   const policy = typeof value === 'number' ? { limit: value } : (optionGroup('futureCalls.retries', value, RETRY_KEYS) as Partial<RetryOptions>);
-  const factor = policy.factor ?? FUTURE_CALL_DEFAULTS.retryFactor;
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-    throw new SessionConfigError('futureCalls.retries.factor', `must be a number of at least 1, got ${describe(factor)}`);
-  }
   return Object.freeze({
     limit: integerOption('futureCalls.retries', policy.limit, FUTURE_CALL_DEFAULTS.retries, 0),
     delay: durationOption('futureCalls.retries.delay', policy.delay, FUTURE_CALL_DEFAULTS.retryDelay, 0),
-    factor,
-    maxDelay: durationOption('futureCalls.retries.maxDelay', policy.maxDelay, FUTURE_CALL_DEFAULTS.retryMaxDelay, 0),
   });
 }

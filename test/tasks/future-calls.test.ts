@@ -33,7 +33,7 @@ describe('futureCalls option', () => {
     [{ futureCalls: { lease: 10 } }, 'futureCalls.lease'],
     [{ futureCalls: { queue: {} } }, 'futureCalls.queue'],
     [{ futureCalls: { retries: -1 } }, 'futureCalls.retries'],
-    [{ futureCalls: { retries: { limit: 2, factor: 0.5 } } }, 'futureCalls.retries.factor'],
+    [{ futureCalls: { retries: { limit: 2, factor: 3 } } }, 'futureCalls.retries.factor'],
     [{ futureCalls: { retries: { limit: 2, backoff: 1 } } }, 'futureCalls.retries.backoff'],
   ])('%j is a SessionConfigError naming %s', (options, option) => {
     const attempt = () => createSessionManager({ secret: 's', ...(options as SessionOptions) });
@@ -48,7 +48,7 @@ describe('futureCalls option', () => {
       concurrency: 1,
       pollInterval: 2_000,
       lease: 30_000,
-      retries: { limit: 3, delay: 1_000, factor: 2, maxDelay: 3_600_000 },
+      retries: { limit: 3, delay: 1_000 },
     });
   });
 });
@@ -88,6 +88,9 @@ describe('scheduling', () => {
     await expect(calls.callWithDelay('job', 1, 10, { identifier: '' })).rejects.toThrow(/identifier/);
     await expect(calls.callWithDelay('job', 1, 10, { session: {} as never })).rejects.toThrow(/Session or a session record id/);
     await expect(calls.every('job', 1, '1m', {} as never)).rejects.toThrow(/needs an `identifier`/);
+    await expect(calls.every('job', 1, { cron: '61 * * * *' }, { identifier: 'j' })).rejects.toThrow(/bad cron schedule/);
+    await expect(calls.every('job', 1, { cron: '0 3 * * *', timezone: 'Mars/Olympus' }, { identifier: 'j' })).rejects.toThrow(/bad cron schedule/);
+    await expect(calls.every('job', 1, 0, { identifier: 'j' })).rejects.toThrow(/at least 1 ms, or \{ cron \}/);
   });
 });
 
@@ -161,7 +164,7 @@ describe('running', () => {
     expect(outcome).toEqual([undefined, false]);
   });
 
-  it('cancel deletes pending calls of an identifier; a running one finishes', async () => {
+  it('an identifier names one call: scheduling it again replaces the pending one; cancel removes it, a running one finishes', async () => {
     const { calls } = world();
     let release!: () => void;
     const ran: string[] = [];
@@ -172,9 +175,11 @@ describe('running', () => {
     await calls.callWithDelay('job', 'slow', 0, { identifier: 'cart' });
     const running = calls.runDue();
     await new Promise((resolve) => setTimeout(resolve, 10));
+    await calls.callWithDelay('job', 'replaced', 0, { identifier: 'cart' });
     await calls.callWithDelay('job', 'later', 0, { identifier: 'cart' });
     await calls.callWithDelay('job', 'other', 0, { identifier: 'other' });
-    expect(await calls.cancel('cart')).toBe(2); // the pending one deleted, the running one marked
+    expect(await calls.queue.size()).toBe(3); // slow (running), later, other
+    expect(await calls.cancel('cart')).toBe(1); // the pending one removed; the running one finishes
     release();
     expect(await running).toBe(2); // runDue went on with what was due: 'other', not the cancelled one
     expect(await calls.runDue()).toBe(0);
@@ -201,10 +206,11 @@ describe('failures and retries', () => {
     expect((logs.find((log) => log.kind === 'task')?.error as Error).message).toBe('card declined');
     expect(capture.warnings[0]?.message).toBe("future call 'boom' failed (attempt 1): card declined");
     expect(await calls.queue.size()).toBe(0);
+    expect(await calls.failed()).toEqual([expect.objectContaining({ name: 'boom', payload: 'null', attempts: 1, error: 'card declined', failedAt: T0 })]);
   });
 
   it('with retries, runs again after an exponential backoff, then gives up', async () => {
-    const { calls, advance, now } = world({ futureCalls: { retries: { limit: 2, delay: '1s', factor: 3 } } });
+    const { calls, advance, now } = world({ futureCalls: { retries: { limit: 2, delay: '1s' } } });
     const capture = captureWarnings('SOJOURN_FUTURE_CALL_FAILED');
     const attempts: number[] = [];
     calls.register('flaky', () => {
@@ -217,13 +223,15 @@ describe('failures and retries', () => {
     expect(await calls.runDue()).toBe(0);
     advance(1);
     expect(await calls.runDue()).toBe(1);
-    advance(3_000);
+    advance(1_999);
+    expect(await calls.runDue()).toBe(0);
+    advance(1);
     expect(await calls.runDue()).toBe(1);
     advance(60_000);
     expect(await calls.runDue()).toBe(0);
     await new Promise((resolve) => setImmediate(resolve));
     capture.stop();
-    expect(attempts).toEqual([0, 1_000, 4_000]);
+    expect(attempts).toEqual([0, 1_000, 3_000]);
     expect(capture.warnings.map((w) => w.message)).toEqual(["future call 'flaky' failed (attempt 3): down"]);
   });
 
@@ -243,14 +251,15 @@ describe('failures and retries', () => {
 });
 
 describe('recurring calls', () => {
-  it('every() runs at each interval, keeps one series per identifier, and stops on cancel', async () => {
+  it('every() runs at once, then on the interval grid; again with its identifier it keeps one series; cancel stops it', async () => {
     const { calls, advance, now } = world();
     const runs: number[] = [];
     calls.register('digest', () => void runs.push(now() - T0));
-    const id = await calls.every('digest', null, '1m', { identifier: 'digest' });
-    expect(await calls.every('digest', null, '1m', { identifier: 'digest' })).toBe(id); // a second boot
+    expect(await calls.every('digest', null, '1m', { identifier: 'digest' })).toBe('every:digest');
+    expect(await calls.every('digest', null, '1m', { identifier: 'digest' })).toBe('every:digest'); // a second boot
     expect(await calls.queue.size()).toBe(1);
-    for (let i = 0; i < 3; i++) {
+    await calls.runDue();
+    for (let i = 0; i < 2; i++) {
       advance(60_000);
       await calls.runDue();
     }
@@ -260,10 +269,22 @@ describe('recurring calls', () => {
     expect(await calls.runDue()).toBe(0);
     advance(1);
     await calls.runDue();
-    expect(runs).toEqual([60_000, 120_000, 180_000, 330_000, 360_000]);
+    expect(runs).toEqual([0, 60_000, 120_000, 270_000, 300_000]);
     expect(await calls.cancel('digest')).toBe(1);
     advance(3_600_000);
     expect(await calls.runDue()).toBe(0);
+  });
+
+  it('a cron series runs on its pattern, in its time zone', async () => {
+    const { calls, advance, now } = world();
+    const runs: string[] = [];
+    calls.register('nightly', () => void runs.push(new Date(now()).toISOString()));
+    await calls.every('nightly', null, { cron: '0 3 * * *', timezone: 'Europe/Paris' }, { identifier: 'nightly' });
+    for (let hour = 0; hour < 48; hour++) {
+      advance(3_600_000);
+      await calls.runDue();
+    }
+    expect(runs).toEqual(['2026-01-01T02:00:00.000Z', '2026-01-02T02:00:00.000Z']);
   });
 
   it('a failing occurrence is not retried; the next one still comes', async () => {
@@ -274,7 +295,7 @@ describe('recurring calls', () => {
       runs++;
       throw new Error('tick failed');
     });
-    await calls.every('tick', null, 10_000, { identifier: 'tick', start: T0 });
+    await calls.every('tick', null, 10_000, { identifier: 'tick' });
     await calls.runDue();
     advance(1_000);
     expect(await calls.runDue()).toBe(0);
