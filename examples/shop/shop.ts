@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { accountRoutes } from './account.js';
 import { captureSessionErrors, createSessionManager, eventStream, sessionMiddleware, type SessionManager, type SessionOptions } from 'sojourn';
 
 interface Order {
@@ -10,7 +11,7 @@ interface Order {
 /**
  * A tiny shop on the embedded defaults (memory store, LRU cache): add to cart (sets the active
  * order), log in (a new token; the guest cart is merged into the customer's), log out, show the
- * session.
+ * session; and the account pages (`/account/login`, `/account/devices`: see account.ts).
  */
 export function createShop(options: SessionOptions = {}): { app: Express; manager: SessionManager } {
   const orders = new Map<number, Order>();
@@ -37,6 +38,8 @@ export function createShop(options: SessionOptions = {}): { app: Express; manage
       }
       return ownId;
     },
+    // A login starts with a fresh CSRF token: the guest's is not carried into the customer's session.
+    mergeGuestData: ({ guestData: { csrfToken: _guestToken, ...data } }) => data,
   });
 
   const app = express();
@@ -86,6 +89,8 @@ export function createShop(options: SessionOptions = {}): { app: Express; manage
     await req.session.destroy();
     res.status(204).end();
   });
+
+  app.use('/account', accountRoutes(manager));
 
   app.use(captureSessionErrors());
   return { app, manager };

@@ -102,3 +102,12 @@ export interface PostgresServer {
  * Debian's `postgresql` first when no server is installed and we are root.
  */
 export function startPostgres(options?: PostgresOptions): Promise<PostgresServer>;
+
+/** The flags every headless Chromium of the tests and scripts runs with (see TOOLCHAIN.md). */
+export const CHROMIUM_ARGS: readonly string[];
+
+/**
+ * The path of a Chromium binary: SOJOURN_TEST_CHROMIUM when set, else Debian's
+ * `/usr/bin/chromium`, installed with apt first when it is missing and we are root.
+ */
+export function findChromium(): Promise<string>;

@@ -5,3 +5,4 @@ export { freePort } from './system.mjs';
 export { startRedisServer } from './redis.mjs';
 export { startRedisCluster } from './redis-cluster.mjs';
 export { startPostgres } from './postgres.mjs';
+export { CHROMIUM_ARGS, findChromium } from './chromium.mjs';
