@@ -35,7 +35,7 @@ export async function traced(variant, { command = process.execPath, args = [], e
     const load = async (amount) => {
       const result = await autocannon({ url, connections, amount, timeout: 120, requests });
       const failed = result.non2xx + result.errors + result.timeouts;
-      if (failed > 0) throw new Error(`${variant}: ${failed} failed requests`);
+      if (failed > 0) throw new Error(`${variant}: ${failed} failed requests; the server's stderr ends with:\n${stderr.slice(-2000)}`);
     };
     return await run({ load, pid: child.pid, output: () => stdout });
   } finally {
